@@ -1,0 +1,56 @@
+"""What enrich adds to an article, and the enriched article it publishes."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import AwareDatetime, Field
+
+from schemas.article import RawArticle
+from schemas.base import Message, Part
+
+EntityType = Literal["person", "organization", "place", "group", "event"]
+LinkKind = Literal["related", "ranking", "recommendation"]
+
+
+class Entity(Part):
+    name: str = Field(description="Canonical name within the article, e.g. 'Vladimir Putin' for 'Putin'.")
+    type: EntityType
+    mentions: int = Field(ge=1)
+    first_offset: int = Field(ge=0, description="Character offset of the first mention in headline + body.")
+    salience: float = Field(ge=0.0, le=1.0)
+
+
+class Dateline(Part):
+    place: str = Field(description="Title-cased place, e.g. 'Moscow'.")
+    place_raw: str = Field(description="As written, e.g. 'MOSCOW'.")
+    agency: str | None = Field(None, description="e.g. 'AP', 'Reuters'.")
+
+
+class ArticleFacts(Part):
+    word_count: int = Field(ge=0)
+    reading_time_minutes: float = Field(ge=0.0)
+    summary: str = Field(description="The lede.")
+    language: str | None = None
+    keywords: list[str] = Field(default_factory=list)
+    dateline: Dateline | None = None
+
+
+class SidebarLink(Part):
+    article_id: str
+    headline: str
+    kind: LinkKind
+    score: float = Field(ge=0.0)
+    reason: list[str] = Field(default_factory=list, description="Why: the shared entities or terms.")
+
+
+class EnrichedArticle(Message):
+    """An article on `articles.enriched`: the raw article untouched, plus what enrich found."""
+
+    article: RawArticle
+    facts: ArticleFacts
+    entities: list[Entity] = Field(default_factory=list)
+    cluster_id: str | None = Field(None, description="Near-copies of one story share a cluster id.")
+    duplicate_of: str | None = Field(None, description="The earlier article this one nearly copies.")
+    links: list[SidebarLink] = Field(default_factory=list)
+    enriched_at: AwareDatetime

@@ -1,0 +1,1 @@
+"""Wirestream's three services (ingest, enrich, index) and what they share."""

@@ -1,0 +1,1 @@
+"""Edges shared by the services: settings, logging, topics, health and metrics."""

@@ -1,0 +1,80 @@
+"""Every Kafka topic of the platform, declared once with its configuration.
+
+The services create what is missing at start-up (the broker does not create
+topics on its own), so a topic's partitions and retention are decided here and
+nowhere else.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from dataclasses import dataclass, field
+
+from kafka.admin import KafkaAdminClient, NewTopic
+from kafka.errors import TopicAlreadyExistsError
+
+log = logging.getLogger(__name__)
+
+WEEK_MS = str(7 * 24 * 3600 * 1000)
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    name: str
+    purpose: str
+    config: dict[str, str] = field(default_factory=dict)
+
+
+RAW = TopicSpec(
+    "articles.raw",
+    "Canonical raw articles from ingest, keyed by article id so revisions stay ordered.",
+    {"cleanup.policy": "delete", "retention.ms": WEEK_MS, "max.message.bytes": "4194304"},
+)
+ENRICHED = TopicSpec(
+    "articles.enriched",
+    "Enriched articles keyed by id; compacted, so a replay holds the latest revision of each.",
+    {"cleanup.policy": "compact", "max.message.bytes": "4194304"},
+)
+DLQ = TopicSpec(
+    "articles.dlq",
+    "Dead letters from every stage: the original bytes and the reason they failed.",
+    {
+        "cleanup.policy": "delete",
+        "retention.ms": str(4 * 7 * 24 * 3600 * 1000),
+        "max.message.bytes": "8388608",
+    },
+)
+CONTROL = TopicSpec(
+    "articles.control",
+    "Withdrawals and corrections of article ids.",
+    {"cleanup.policy": "delete", "retention.ms": WEEK_MS},
+)
+
+ALL_TOPICS: tuple[TopicSpec, ...] = (RAW, ENRICHED, DLQ, CONTROL)
+
+
+def ensure_topics(
+    bootstrap: str,
+    partitions: int,
+    replication: int,
+    topics: tuple[TopicSpec, ...] = ALL_TOPICS,
+) -> None:
+    """Create the topics that do not exist yet; existing ones are left as they are."""
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="wirestream-topics")
+    try:
+        existing = set(admin.list_topics())
+        missing = [
+            NewTopic(
+                t.name, num_partitions=partitions, replication_factor=replication, topic_configs=t.config
+            )
+            for t in topics
+            if t.name not in existing
+        ]
+        if missing:
+            # Another service may create one between our look and our create.
+            with contextlib.suppress(TopicAlreadyExistsError):
+                admin.create_topics(missing)
+            log.info("created topics", extra={"topics": [t.name for t in missing]})
+    finally:
+        admin.close()

@@ -1,0 +1,1 @@
+"""Enrich: Faust agents that turn raw articles into enriched ones."""

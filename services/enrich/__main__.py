@@ -1,0 +1,31 @@
+"""`python -m services.enrich`: run one Faust worker (start more to share the partitions)."""
+
+from __future__ import annotations
+
+import sys
+import time
+
+from kafka.errors import KafkaError
+
+from services.common.logging import configure_logging
+from services.common.topics import ensure_topics
+from services.enrich.app import create_app
+from services.enrich.settings import EnrichSettings
+
+
+def main() -> None:
+    settings = EnrichSettings()
+    configure_logging("enrich", settings.log_level)
+    while True:  # the broker may still be starting
+        try:
+            ensure_topics(settings.kafka_bootstrap, settings.topic_partitions, settings.topic_replication)
+            break
+        except KafkaError:
+            time.sleep(1)
+    app = create_app(settings)
+    sys.argv = [sys.argv[0], "worker", "--loglevel", settings.log_level.lower()]
+    app.main()
+
+
+if __name__ == "__main__":
+    main()

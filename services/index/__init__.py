@@ -1,0 +1,1 @@
+"""Index: writes enriched articles from `articles.enriched` into Elasticsearch."""

@@ -1,0 +1,1 @@
+"""Ingest: the HTTP API that validates articles and publishes them to `articles.raw`."""

@@ -1,0 +1,70 @@
+"""The article body as ordered plain-text paragraphs and as sanitised HTML, each made from the other."""
+
+from __future__ import annotations
+
+import html
+import re
+
+import lxml.html
+import nh3
+
+# What a body may keep: text structure and links, nothing that runs or styles.
+ALLOWED_TAGS = {
+    "p",
+    "br",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "blockquote",
+    "ul",
+    "ol",
+    "li",
+    "strong",
+    "em",
+    "b",
+    "i",
+    "a",
+    "figure",
+    "figcaption",
+    "table",
+    "thead",
+    "tbody",
+    "tr",
+    "th",
+    "td",
+    "hr",
+    "sub",
+    "sup",
+}
+BLOCK_TAGS = ("p", "h2", "h3", "h4", "h5", "h6", "blockquote", "li", "figcaption", "td", "th")
+_SPACE = re.compile(r"\s+")
+
+
+def sanitize_html(raw: str) -> str:
+    return nh3.clean(
+        raw, tags=ALLOWED_TAGS, attributes={"a": {"href", "title"}}, link_rel="noopener nofollow"
+    )
+
+
+def html_from_paragraphs(paragraphs: list[str]) -> str:
+    return "".join(f"<p>{html.escape(p)}</p>" for p in paragraphs)
+
+
+def paragraphs_from_html(fragment: str) -> list[str]:
+    """Plain text of each block element in document order (nested blocks are not repeated)."""
+    if not fragment.strip():
+        return []
+    root = lxml.html.fragment_fromstring(fragment, create_parent="div")
+    paragraphs = []
+    for element in root.iter(*BLOCK_TAGS):
+        if any(ancestor.tag in BLOCK_TAGS for ancestor in element.iterancestors()):
+            continue
+        text = _SPACE.sub(" ", element.text_content()).strip()
+        if text:
+            paragraphs.append(text)
+    if not paragraphs:  # a body of bare text with <br>s
+        text = _SPACE.sub(" ", root.text_content()).strip()
+        paragraphs = [text] if text else []
+    return paragraphs

@@ -1,0 +1,49 @@
+"""From what a client sent to the canonical raw article: pure, no I/O."""
+
+from __future__ import annotations
+
+import base64
+from datetime import datetime
+
+from schemas.article import ArticleSubmission, IngestMeta, OriginalPayload, RawArticle
+from schemas.article_id import article_id
+from services.ingest.body_text import html_from_paragraphs, paragraphs_from_html, sanitize_html
+
+
+def original_payload(data: bytes, content_type: str) -> OriginalPayload:
+    try:
+        return OriginalPayload(content_type=content_type, encoding="utf-8", data=data.decode("utf-8"))
+    except UnicodeDecodeError:
+        return OriginalPayload(
+            content_type=content_type, encoding="base64", data=base64.b64encode(data).decode()
+        )
+
+
+def to_raw_article(
+    submission: ArticleSubmission,
+    *,
+    received_at: datetime,
+    key_id: str | None,
+    content_type: str,
+    original: bytes,
+) -> RawArticle:
+    """Identify the article, settle its body in both forms and attach the audit trail."""
+    body_html = sanitize_html(submission.body_html) if submission.body_html else None
+    body = submission.body or paragraphs_from_html(body_html or "")
+    fields = submission.model_dump(exclude={"body", "body_html"})
+    return RawArticle.model_validate(
+        {
+            **fields,
+            "id": article_id(
+                source=submission.source.name,
+                headline=submission.headline,
+                published_at=submission.published_at,
+                feed_item_id=submission.feed_item_id,
+                url=str(submission.canonical_url) if submission.canonical_url else None,
+            ),
+            "body": body,
+            "body_html": body_html if body_html is not None else html_from_paragraphs(body),
+            "ingest": IngestMeta(received_at=received_at, key_id=key_id, content_type=content_type),
+            "original": original_payload(original, content_type),
+        }
+    )
