@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import faust
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 
 from schemas.article import RawArticle
 from services.common.dead_letters import dead_letter
@@ -96,6 +96,7 @@ def create_app(settings: EnrichSettings) -> faust.App:
 
     @app.page("/metrics")
     async def metrics(web: Any, request: Any) -> Any:
-        return web.bytes(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)
+        # aiohttp refuses a charset inside content_type; the text format is UTF-8 anyway.
+        return web.bytes(generate_latest(registry), content_type="text/plain; version=0.0.4")
 
     return app

@@ -63,7 +63,6 @@ class IndexConsumer:
     def run(self) -> None:
         s = self._settings
         consumer = KafkaConsumer(
-            ENRICHED.name,
             bootstrap_servers=s.kafka_bootstrap,
             group_id=s.group_id,
             client_id="wirestream-index",
@@ -71,6 +70,13 @@ class IndexConsumer:
             auto_offset_reset="earliest",
             max_poll_records=s.batch_max_docs,
         )
+        # Learn the topic's partitions before joining the group: a member that joins
+        # without them is assigned nothing and may not rejoin until metadata expires.
+        while not consumer.partitions_for_topic(ENRICHED.name):
+            if self.stop_event.wait(0.5):
+                consumer.close(autocommit=False)
+                return
+        consumer.subscribe([ENRICHED.name])
         producer = KafkaProducer(bootstrap_servers=s.kafka_bootstrap, acks="all", enable_idempotence=True)
         self.running = True
         try:

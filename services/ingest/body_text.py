@@ -57,6 +57,8 @@ def paragraphs_from_html(fragment: str) -> list[str]:
     if not fragment.strip():
         return []
     root = lxml.html.fragment_fromstring(fragment, create_parent="div")
+    for br in root.iter("br"):
+        br.tail = "\n" + (br.tail or "")
     paragraphs = []
     for element in root.iter(*BLOCK_TAGS):
         if any(ancestor.tag in BLOCK_TAGS for ancestor in element.iterancestors()):
@@ -64,7 +66,7 @@ def paragraphs_from_html(fragment: str) -> list[str]:
         text = _SPACE.sub(" ", element.text_content()).strip()
         if text:
             paragraphs.append(text)
-    if not paragraphs:  # a body of bare text with <br>s
-        text = _SPACE.sub(" ", root.text_content()).strip()
-        paragraphs = [text] if text else []
+    if not paragraphs:  # a body of bare text, lines broken by <br>
+        lines = (_SPACE.sub(" ", line).strip() for line in root.text_content().split("\n"))
+        paragraphs = [line for line in lines if line]
     return paragraphs

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import SettingsConfigDict
+from pydantic_settings import NoDecode, SettingsConfigDict
 
 from services.common.settings import CommonSettings
 
@@ -14,7 +16,7 @@ class IngestSettings(CommonSettings):
     host: str = "127.0.0.1"
     port: int = 8080
     # "id:secret" pairs, comma-separated. The id names the key in logs and metrics.
-    api_keys: dict[str, SecretStr] = Field(default_factory=dict)
+    api_keys: Annotated[dict[str, SecretStr], NoDecode] = Field(default_factory=dict)
     # Only for local runs: accept requests without a key.
     auth_disabled: bool = False
     rate_limit_per_s: float = Field(500.0, gt=0, description="Sustained articles per second per key.")

@@ -1,0 +1,1 @@
+"""Benchmarks of the platform against real Kafka and Elasticsearch: `python -m bench`."""

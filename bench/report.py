@@ -1,0 +1,142 @@
+"""Write a run to bench/results/<UTC timestamp>.json and .md (and .png when matplotlib is installed)."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+from typing import Any
+
+from bench.harness import BenchmarkResult, Run
+
+RESULTS_DIR = Path(__file__).resolve().parent / "results"
+
+
+def stem(run: Run) -> str:
+    return run.started_at.strftime("%Y%m%dT%H%M%SZ")
+
+
+def as_dict(run: Run) -> dict[str, Any]:
+    return {
+        "started_at": run.started_at.isoformat(),
+        "finished_at": run.finished_at.isoformat(),
+        "mode": "smoke" if run.smoke else "full",
+        "ok": run.ok,
+        "machine": run.machine_before,
+        "machine_at_end": run.machine_after,
+        "servers": {
+            "kafka_bootstrap": run.infra.kafka_bootstrap,
+            "kafka_heap": run.infra.kafka_heap,
+            "elasticsearch_url": run.infra.es_url,
+            "elasticsearch_heap": run.infra.es_heap,
+            "start_seconds": round(run.server_start_s, 1),
+        },
+        "benchmarks": [r.as_dict() for r in run.results],
+    }
+
+
+def _fmt(value: float, digits: int = 0) -> str:
+    return f"{value:,.{digits}f}"
+
+
+def _benchmark_md(result: BenchmarkResult) -> list[str]:
+    lines = [f"## {result.title}", ""]
+    if result.params:
+        lines.append("Parameters: " + ", ".join(f"{k}={v}" for k, v in result.params.items()))
+        lines.append("")
+    if result.measurements:
+        lines += [
+            "| Workload | Articles | Seconds | Articles/s | MB/s | p50 ms | p95 ms | p99 ms | CPU s |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---|",
+        ]
+        for m in result.measurements:
+            lat = [_fmt(m.latency_ms[k], 1) if k in m.latency_ms else "" for k in ("p50", "p95", "p99")]
+            cpu = ", ".join(f"{k} {v:.1f}" for k, v in m.cpu_seconds.items())
+            lines.append(
+                f"| {m.label} | {m.articles:,} | {m.seconds:.1f} | {_fmt(m.per_s)} | {m.mb_per_s:.1f} | "
+                f"{' | '.join(lat)} | {cpu} |"
+            )
+        lines.append("")
+        notes = [f"{m.label}: {m.notes}" for m in result.measurements if m.notes]
+        lines += [f"- {note}" for note in notes]
+        lines.append("")
+    if result.checks:
+        lines += ["| Target | Measured | Goal | Status |", "|---|---:|---:|---|"]
+        for c in result.checks:
+            digits = 2 if c.value < 10 else 0
+            sign = ">=" if c.higher_is_better else "<="
+            unit = f" {c.unit}" if c.unit else ""
+            lines.append(
+                f"| {c.description} | {_fmt(c.value, digits)}{unit} | {sign} {c.target:g}{unit} | "
+                f"{'met' if c.met else 'NOT met'} |"
+            )
+        lines.append("")
+    if result.errors:
+        lines += ["**Errors (the figures above are not valid):**", ""]
+        lines += [f"- {error}" for error in result.errors]
+        lines.append("")
+    return lines
+
+
+def markdown(run: Run) -> str:
+    facts = run.machine_before
+    mode = "smoke run: tiny counts prove the harness works, nothing more" if run.smoke else "full"
+    lines = [
+        f"# Wirestream benchmarks, {run.started_at:%Y-%m-%d %H:%M:%S} UTC ({mode})",
+        "",
+        f"Result: {'OK' if run.ok else 'FAILED: errors below make the figures invalid'}",
+        "",
+        "| Machine | |",
+        "|---|---|",
+        f"| CPUs | {facts['cpu_count']} ({facts['cpu_model']}) |",
+        f"| Memory | {facts['memory_total_gib']} GiB total, {facts['memory_available_gib']} GiB available |",
+        f"| Load average at start / end | {facts['load_average_1_5_15']} / "
+        f"{run.machine_after['load_average_1_5_15']} |",
+        f"| OS | {facts['os']} |",
+        f"| Python | {facts['python']} |",
+        f"| Kafka / Elasticsearch | {facts['kafka']} / {facts['elasticsearch']} |",
+        f"| Packages | {', '.join(f'{k} {v}' for k, v in facts['packages'].items())} |",
+        f"| Revision | {facts['git']} |",
+        "",
+        "The load generator, the services and both servers share this machine, so the figures",
+        "include their competition for CPU; the CPU seconds column shows who used what.",
+        "",
+    ]
+    for result in run.results:
+        lines += _benchmark_md(result)
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def chart(run: Run, path: Path) -> bool:
+    """Articles/s per workload as a bar chart; False (and no file) without matplotlib."""
+    if importlib.util.find_spec("matplotlib") is None:
+        return False
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    bars = [(f"{r.name}: {m.name}", m.per_s) for r in run.results for m in r.measurements]
+    if not bars:
+        return False
+    fig, ax = plt.subplots(figsize=(8, 0.6 * len(bars) + 1.5))
+    ax.barh([label for label, _ in bars], [value for _, value in bars])
+    ax.invert_yaxis()
+    ax.set_xlabel("articles/s")
+    ax.set_title(f"Wirestream benchmarks {run.started_at:%Y-%m-%d %H:%M} UTC")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return True
+
+
+def write(run: Run, directory: Path = RESULTS_DIR) -> list[Path]:
+    directory.mkdir(parents=True, exist_ok=True)
+    base = directory / stem(run)
+    json_path, md_path, png_path = (base.with_suffix(s) for s in (".json", ".md", ".png"))
+    json_path.write_text(json.dumps(as_dict(run), indent=2, ensure_ascii=False) + "\n")
+    md_path.write_text(markdown(run))
+    written = [json_path, md_path]
+    if chart(run, png_path):
+        written.append(png_path)
+    return written

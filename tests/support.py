@@ -1,0 +1,111 @@
+"""Helpers the tests share: sample submissions, free ports, running a service, reading a topic."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+from kafka import KafkaConsumer
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def submission(**overrides: Any) -> dict[str, Any]:
+    """A valid article submission with a unique headline (tests share the topics)."""
+    tag = uuid.uuid4().hex[:10]
+    article: dict[str, Any] = {
+        "headline": f"Quokka census finds record numbers on island {tag}",
+        "source": {"name": "Test Wire", "feed": "tests"},
+        "published_at": "2025-04-27T12:18:27+00:00",
+        "dateline": "PERTH, Australia (AP)",
+        "language": "en",
+        "body": [
+            f"PERTH, Australia (AP) — Rangers counted more quokkas than ever before {tag}.",
+            "The survey covered every beach and took three weeks.",
+        ],
+        "reactions": {"veryGood": 3},
+    }
+    article.update(overrides)
+    return article
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_until(condition: Any, timeout_s: float, interval_s: float = 0.25, what: str = "condition") -> Any:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        result = condition()
+        if result:
+            return result
+        time.sleep(interval_s)
+    raise TimeoutError(f"{what} not met within {timeout_s}s")
+
+
+@contextmanager
+def running_service(
+    module: str, env: dict[str, str], port: int, log: Path
+) -> Iterator[subprocess.Popen[bytes]]:
+    """Start `python -m <module>`, wait until /readyz answers 200, stop it at the end."""
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", module],
+            env={**os.environ, **env},
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            cwd=REPO,
+        )
+    try:
+
+        def ready() -> bool:
+            if proc.poll() is not None:
+                raise RuntimeError(f"{module} exited with {proc.returncode}; see {log}")
+            try:
+                return httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200
+            except httpx.HTTPError:
+                return False
+
+        wait_until(ready, 90, what=f"{module} ready")
+        yield proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def read_topic(bootstrap: str, topic: str, *, until: Any, timeout_s: float = 30) -> list[Any]:
+    """Every record of a topic from the beginning, until `until(records)` is true."""
+    consumer = KafkaConsumer(
+        topic,
+        bootstrap_servers=bootstrap,
+        group_id=f"test-{uuid.uuid4().hex}",
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+    )
+    records: list[Any] = []
+    try:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            for batch in consumer.poll(timeout_ms=500).values():
+                records.extend(batch)
+            if until(records):
+                return records
+    finally:
+        consumer.close()
+    raise TimeoutError(f"{topic}: condition not met within {timeout_s}s ({len(records)} records read)")
