@@ -22,7 +22,8 @@ json_values = st.recursive(
     ),
     max_leaves=12,
 )
-FIELDS = list(submission().keys()) + [
+FIELDS = [
+    *submission().keys(),
     "updated_at",
     "bylines",
     "canonical_url",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from elasticsearch import Elasticsearch
 from kafka import KafkaAdminClient
+from kafka.admin import ConfigResource, ConfigResourceType
 
 from infra.maven import pinned_version
 from infra.settings import InfraSettings
@@ -26,9 +27,7 @@ def test_kafka_4_speaks_to_kafka_python(infra: InfraSettings) -> None:
         assert broker["port"] == infra.kafka_port
         topics = set(admin.list_topics())
         assert {"articles.raw", "articles.enriched", "articles.dlq", "articles.control"} <= topics
-        configs = admin.describe_configs(
-            [__import__("kafka.admin", fromlist=["ConfigResource"]).ConfigResource("BROKER", "1")]
-        )
+        configs = admin.describe_configs([ConfigResource(ConfigResourceType.BROKER, "1")])
         assert configs  # the broker answered a modern DescribeConfigs request
     finally:
         admin.close()
