@@ -64,6 +64,8 @@ class Measurement:
     latency_ms: dict[str, float] = field(default_factory=dict)
     # CPU seconds used during the measurement, per process (e.g. "kafka broker").
     cpu_seconds: dict[str, float] = field(default_factory=dict)
+    # Articles/s of each round, when the workload ran in rounds interleaved with others.
+    rounds_per_s: list[float] = field(default_factory=list)
     notes: str = ""
 
     @property
@@ -85,8 +87,62 @@ class Measurement:
             "payload_mb_per_s": round(self.mb_per_s, 2),
             "latency_ms": {k: round(v, 2) for k, v in self.latency_ms.items()},
             "cpu_seconds": {k: round(v, 2) for k, v in self.cpu_seconds.items()},
+            "rounds_articles_per_s": [round(r, 1) for r in self.rounds_per_s],
             "notes": self.notes,
         }
+
+
+@dataclass
+class Workload:
+    """Adds up the rounds of one workload into a Measurement.
+
+    On a shared machine the background load drifts; running the workloads of a
+    benchmark in interleaved rounds (A B C A B C ...) exposes each of them to
+    the same drift, so their ratios stay meaningful.
+    """
+
+    name: str
+    label: str
+    notes: str = ""
+    articles: int = 0
+    seconds: float = 0.0
+    payload_bytes: int = 0
+    cpu_seconds: dict[str, float] = field(default_factory=dict)
+    latencies_s: list[float] = field(default_factory=list)
+    rounds_per_s: list[float] = field(default_factory=list)
+
+    def add(
+        self,
+        *,
+        articles: int,
+        seconds: float,
+        payload_bytes: int,
+        cpu_seconds: dict[str, float],
+        latencies_s: list[float] | None = None,
+    ) -> float:
+        """Record one round; return its articles/s."""
+        self.articles += articles
+        self.seconds += seconds
+        self.payload_bytes += payload_bytes
+        for name, used in cpu_seconds.items():
+            self.cpu_seconds[name] = self.cpu_seconds.get(name, 0.0) + used
+        self.latencies_s += latencies_s or []
+        rate = articles / seconds if seconds > 0 else 0.0
+        self.rounds_per_s.append(rate)
+        return rate
+
+    def measurement(self) -> Measurement:
+        return Measurement(
+            name=self.name,
+            label=self.label,
+            articles=self.articles,
+            seconds=self.seconds,
+            payload_bytes=self.payload_bytes,
+            latency_ms=latency_summary(self.latencies_s) if self.latencies_s else {},
+            cpu_seconds=self.cpu_seconds,
+            rounds_per_s=self.rounds_per_s,
+            notes=self.notes,
+        )
 
 
 @dataclass
@@ -270,6 +326,17 @@ def percentile(sorted_values: list[float], q: float) -> float:
         return 0.0
     rank = max(1, min(len(sorted_values), math.ceil(q / 100 * len(sorted_values))))
     return sorted_values[rank - 1]
+
+
+def latency_summary(latencies_s: list[float]) -> dict[str, float]:
+    """p50, p95, p99 and max in milliseconds."""
+    ordered = sorted(s * 1000 for s in latencies_s)
+    return {
+        "p50": percentile(ordered, 50),
+        "p95": percentile(ordered, 95),
+        "p99": percentile(ordered, 99),
+        "max": ordered[-1] if ordered else 0.0,
+    }
 
 
 def proc_cpu_seconds(pid: int | None) -> float:

@@ -1,6 +1,6 @@
 """Ingest throughput: how close the HTTP API comes to what Kafka itself can take from Python.
 
-Three workloads, one after another against the same broker:
+Three workloads against the same broker:
 
 1. ceiling: a bare kafka-python producer, configured like the ingest publisher,
    sends the very RawArticle JSON the API would publish to `bench.raw-ceiling`;
@@ -9,9 +9,11 @@ Three workloads, one after another against the same broker:
 3. single: the same service takes one article per request on `/v1/articles`
    from 32 concurrent clients, with the latency of each request recorded.
 
-The ceiling and the bulk workload publish the same articles; the single
-workload gets articles of its own, so every id on `articles.raw` is unique.
-Afterwards the topics' end offsets are compared with what was acknowledged.
+They run in interleaved rounds (ceiling, bulk, single, ceiling, bulk, ...) so
+that the drifting load of a shared machine weighs on all three alike. The
+ceiling and the bulk workload publish the same articles; the single workload
+gets articles of its own, so every id on `articles.raw` is unique. Afterwards
+the topics' end offsets are compared with what was acknowledged.
 """
 
 from __future__ import annotations
@@ -37,9 +39,8 @@ from bench.harness import (
     BenchmarkResult,
     Check,
     Context,
-    Measurement,
     Ticker,
-    percentile,
+    Workload,
     proc_cpu_seconds,
     progress,
 )
@@ -53,16 +54,23 @@ from services.ingest.intake import to_raw_article
 
 CEILING_TOPIC = "bench.raw-ceiling"
 PARTITIONS = 3
-BULK_LINES = 500
-BULK_CLIENTS = 4
+# Articles in flight on the bulk endpoint are lines x clients. The service answers 503 when
+# Kafka has not acknowledged a request's records within its publish timeout (10 s), and on
+# 2 cores the producer acknowledges about 200 of these ~15 KB articles/s (kafka-python
+# computes CRC32C in pure Python unless the `crc32c` package is installed). 500 in flight
+# leave a fourfold margin; 4 clients x 500 lines did time out. More clients add no throughput:
+# the service publishes from one thread.
+BULK_LINES = 250
+BULK_CLIENTS = 2
 SINGLE_CLIENTS = 32
 BULK_RATIO_TARGET = 0.70
 SINGLE_TARGET_PER_S = 1000.0
-# Sized for about a minute per workload on 2 cores; --scale multiplies them.
-FULL_ARTICLES = 60_000
-FULL_SINGLE_ARTICLES = 30_000
+# Sized for about a minute per workload (all rounds together) on 2 cores; --scale multiplies them.
+FULL_ARTICLES = 12_000
+FULL_SINGLE_ARTICLES = 10_000
+FULL_ROUNDS = 3
 SMOKE_ARTICLES = 200
-# Articles sent before each timed workload (connections, metadata, first-call costs).
+# Untimed requests before each timed one: connections, metadata, first-call costs.
 RAW_WARMUP = 100
 BULK_WARMUP_LINES = 25
 ERRORS_KEPT = 10
@@ -126,7 +134,7 @@ class Errors:
 
 
 class CpuMeter:
-    """CPU seconds used by the broker, the service (if any) and this process between start and stop."""
+    """CPU seconds used by this process and the given ones between start() and stop()."""
 
     def __init__(self, processes: dict[str, Callable[[], float]]) -> None:
         self.processes = {"bench client": time.process_time, **processes}
@@ -141,18 +149,6 @@ class CpuMeter:
         return self.used
 
 
-def create_ceiling_topic(bootstrap: str) -> None:
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="wirestream-bench")
-    try:
-        topic = NewTopic(
-            CEILING_TOPIC, num_partitions=PARTITIONS, replication_factor=1, topic_configs=RAW.config
-        )
-        with contextlib.suppress(TopicAlreadyExistsError):
-            admin.create_topics([topic])
-    finally:
-        admin.close()
-
-
 def end_offsets_total(bootstrap: str, topic: str) -> int:
     consumer = KafkaConsumer(bootstrap_servers=bootstrap, client_id="wirestream-bench-verify")
     try:
@@ -163,25 +159,36 @@ def end_offsets_total(bootstrap: str, topic: str) -> int:
         consumer.close()
 
 
-def raw_ceiling(
-    bootstrap: str, records: list[KafkaRecord], warmup: list[KafkaRecord], linger_ms: int, cpu: CpuMeter
-) -> tuple[Measurement, Errors]:
-    """A bare producer, configured as the ingest publisher is, sending pre-serialised records."""
-    errors = Errors("raw producer")
-    create_ceiling_topic(bootstrap)
-    producer = KafkaProducer(
-        bootstrap_servers=bootstrap,
-        client_id="wirestream-bench-ceiling",
-        acks="all",
-        enable_idempotence=True,
-        linger_ms=linger_ms,
-        compression_type=None,
-        max_request_size=8 * 1024 * 1024,
-    )
-    try:
-        for record in warmup:
-            producer.send(CEILING_TOPIC, key=record.key, value=record.value, headers=record.headers)
-        producer.flush()
+class CeilingProducer:
+    """A bare producer configured as the ingest publisher is, sending pre-serialised records."""
+
+    def __init__(self, bootstrap: str, linger_ms: int) -> None:
+        admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="wirestream-bench")
+        try:
+            topic = NewTopic(
+                CEILING_TOPIC, num_partitions=PARTITIONS, replication_factor=1, topic_configs=RAW.config
+            )
+            with contextlib.suppress(TopicAlreadyExistsError):
+                admin.create_topics([topic])
+        finally:
+            admin.close()
+        self.producer = KafkaProducer(
+            bootstrap_servers=bootstrap,
+            client_id="wirestream-bench-ceiling",
+            acks="all",
+            enable_idempotence=True,
+            linger_ms=linger_ms,
+            compression_type=None,
+            max_request_size=8 * 1024 * 1024,
+        )
+
+    def warm_up(self, records: list[KafkaRecord]) -> None:
+        for record in records:
+            self.producer.send(CEILING_TOPIC, key=record.key, value=record.value, headers=record.headers)
+        self.producer.flush()
+
+    def send_all(self, records: list[KafkaRecord], cpu: CpuMeter, errors: Errors) -> tuple[int, float]:
+        """Send and flush; return (records acknowledged, seconds)."""
         ticker = Ticker("raw producer sent", len(records))
         futures = []
         cpu.start()
@@ -189,32 +196,26 @@ def raw_ceiling(
         for record in records:
             try:
                 futures.append(
-                    producer.send(CEILING_TOPIC, key=record.key, value=record.value, headers=record.headers)
+                    self.producer.send(
+                        CEILING_TOPIC, key=record.key, value=record.value, headers=record.headers
+                    )
                 )
             except KafkaError as exc:
                 errors.add(f"send: {exc!r}")
             ticker.add()
-        producer.flush()
+        self.producer.flush()
         seconds = time.perf_counter() - started
         cpu.stop()
-    finally:
-        producer.close(timeout=10)
-    acknowledged = 0
-    for future in futures:
-        if future.is_done and future.succeeded():
-            acknowledged += 1
-        else:
-            errors.add(f"not acknowledged: {future.exception!r}")
-    measurement = Measurement(
-        name="raw_producer",
-        label="kafka-python producer (ceiling)",
-        articles=acknowledged,
-        seconds=seconds,
-        payload_bytes=sum(len(r.value) for r in records),
-        cpu_seconds=cpu.used,
-        notes=f"pre-serialised RawArticle JSON to {CEILING_TOPIC}; bytes are Kafka record values",
-    )
-    return measurement, errors
+        acknowledged = 0
+        for future in futures:
+            if future.is_done and future.succeeded():
+                acknowledged += 1
+            else:
+                errors.add(f"not acknowledged: {future.exception!r}")
+        return acknowledged, seconds
+
+    def close(self) -> None:
+        self.producer.close(timeout=10)
 
 
 # What a response meant: (articles accepted, problem or None).
@@ -251,24 +252,22 @@ async def post_all(
     content_type: str,
     bodies: list[tuple[bytes, int]],
     warmups: list[tuple[bytes, int]],
-    clients: int,
     judge: Judge,
     errors: Errors,
     cpu: CpuMeter,
     label: str,
 ) -> HttpOutcome:
-    """POST every (body, articles in it) from `clients` concurrent clients, one connection each.
+    """POST every (body, articles in it) from one client per warm-up body, one connection each.
 
-    Each client first sends one of `warmups` (untimed), so connections are open
+    Each client first sends its warm-up body (untimed), so connections are open
     and first-call costs are paid before the clock starts.
     """
     headers = {"content-type": content_type}
     outcome = HttpOutcome()
-    total = sum(n for _, n in bodies)
-    ticker = Ticker(label, total)
+    ticker = Ticker(label, sum(n for _, n in bodies))
     pool = [
         httpx.AsyncClient(base_url=base_url, timeout=60.0, limits=httpx.Limits(max_connections=1))
-        for _ in range(clients)
+        for _ in warmups
     ]
 
     async def send(client: httpx.AsyncClient, body: bytes, n: int, timed: bool) -> None:
@@ -293,7 +292,7 @@ async def post_all(
             await send(client, body, n, timed=True)
 
     try:
-        await asyncio.gather(*(send(c, *warmups[i % len(warmups)], timed=False) for i, c in enumerate(pool)))
+        await asyncio.gather(*(send(c, *w, timed=False) for c, w in zip(pool, warmups, strict=True)))
         cpu.start()
         started = time.perf_counter()
         await asyncio.gather(*(worker(c) for c in pool))
@@ -304,20 +303,34 @@ async def post_all(
     return outcome
 
 
-def latency_summary(latencies_s: list[float]) -> dict[str, float]:
-    ordered = sorted(s * 1000 for s in latencies_s)
-    return {
-        "p50": percentile(ordered, 50),
-        "p95": percentile(ordered, 95),
-        "p99": percentile(ordered, 99),
-        "max": ordered[-1] if ordered else 0.0,
-    }
+def _ndjson(lines: list[bytes], per_body: int) -> list[tuple[bytes, int]]:
+    return [
+        (b"\n".join(lines[i : i + per_body]) + b"\n", len(lines[i : i + per_body]))
+        for i in range(0, len(lines), per_body)
+    ]
+
+
+def _split(items: list[bytes], parts: int) -> list[list[bytes]]:
+    bounds = [len(items) * p // parts for p in range(parts + 1)]
+    return [items[bounds[p] : bounds[p + 1]] for p in range(parts)]
+
+
+class _Articles:
+    """Hands out consecutive article numbers, so no article is ever sent twice to articles.raw."""
+
+    def __init__(self) -> None:
+        self.next = 0
+
+    def take(self, n: int) -> list[bytes]:
+        first, self.next = self.next, self.next + n
+        return [submission_bytes(i) for i in range(first, first + n)]
 
 
 def run(ctx: Context) -> BenchmarkResult:
     bootstrap = ctx.infra.kafka_bootstrap
-    n = ctx.count(full=FULL_ARTICLES, smoke=SMOKE_ARTICLES)
-    n_single = ctx.count(full=FULL_SINGLE_ARTICLES, smoke=SMOKE_ARTICLES)
+    rounds = 1 if ctx.smoke else FULL_ROUNDS
+    n = max(rounds, ctx.count(full=FULL_ARTICLES, smoke=SMOKE_ARTICLES))
+    n_single = max(rounds, ctx.count(full=FULL_SINGLE_ARTICLES, smoke=SMOKE_ARTICLES))
     linger_ms = publisher_linger_ms()
     broker_pid = kafka(ctx.infra).pid()
     result = BenchmarkResult(
@@ -326,6 +339,7 @@ def run(ctx: Context) -> BenchmarkResult:
         params={
             "articles": n,
             "single_articles": n_single,
+            "rounds": rounds,
             "bulk_lines_per_request": BULK_LINES,
             "bulk_clients": BULK_CLIENTS,
             "single_clients": SINGLE_CLIENTS,
@@ -335,35 +349,37 @@ def run(ctx: Context) -> BenchmarkResult:
     )
 
     progress(f"generating {n + n_single} articles and the records the API would publish")
-    first_warm = n + n_single
-    warm_count = RAW_WARMUP + BULK_CLIENTS * BULK_WARMUP_LINES + SINGLE_CLIENTS
-    shared = [submission_bytes(i) for i in range(n)]
-    single = [submission_bytes(i) for i in range(n, n + n_single)]
-    warm = [submission_bytes(i) for i in range(first_warm, first_warm + warm_count)]
+    articles = _Articles()
+    shared = articles.take(n)
+    single = articles.take(n_single)
     records = [raw_record(line) for line in shared]
-    raw_warm, warm = warm[:RAW_WARMUP], warm[RAW_WARMUP:]
-    bulk_warm, single_warm = (
-        warm[: BULK_CLIENTS * BULK_WARMUP_LINES],
-        warm[BULK_CLIENTS * BULK_WARMUP_LINES :],
-    )
     sizes = [len(s) for s in shared + single]
     result.params["mean_submission_bytes"] = round(sum(sizes) / len(sizes))
     result.params["mean_record_bytes"] = round(sum(len(r.value) for r in records) / len(records))
-
-    broker_cpu = {"kafka broker": lambda: proc_cpu_seconds(broker_pid)}
-
-    # 1. The ceiling.
-    progress(f"raw producer: {n} records to {CEILING_TOPIC} (acks=all, idempotent, linger_ms={linger_ms})")
-    ceiling, ceiling_errors = raw_ceiling(
-        bootstrap, records, [raw_record(s) for s in raw_warm], linger_ms, CpuMeter(broker_cpu)
-    )
+    record_of = dict(zip(shared, records, strict=True))
     del records
-    result.measurements.append(ceiling)
-    result.errors += ceiling_errors.report()
-    progress(f"raw producer: {ceiling.per_s:,.0f} articles/s")
 
-    # 2 and 3. The real service.
+    raw = Workload(
+        "raw_producer",
+        "kafka-python producer (ceiling)",
+        notes=f"pre-serialised RawArticle JSON to {CEILING_TOPIC}; bytes are Kafka record values",
+    )
+    bulk = Workload(
+        "bulk_endpoint",
+        f"POST /v1/articles:bulk ({BULK_LINES} lines, {BULK_CLIENTS} clients)",
+        notes="latency is per request; bytes are NDJSON request bodies",
+    )
+    one = Workload(
+        "single_endpoint",
+        f"POST /v1/articles ({SINGLE_CLIENTS} clients)",
+        notes="one article per request; bytes are JSON request bodies",
+    )
+    raw_errors, bulk_errors, single_errors = Errors("raw producer"), Errors("bulk"), Errors("single")
+    warm_on_raw = 0
+    broker = {"kafka broker": lambda: proc_cpu_seconds(broker_pid)}
+
     port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
     service = ServiceProcess(
         "services.ingest",
         {
@@ -379,98 +395,100 @@ def run(ctx: Context) -> BenchmarkResult:
         },
         ctx.logs_dir / "ingest.log",
     )
-    base_url = f"http://127.0.0.1:{port}"
-    service_cpu = {**broker_cpu, "ingest service": service.cpu_seconds}
-    with service:
-        progress(f"ingest service starting on {base_url} (log: {service.log_file})")
-        service.wait_http_ok(f"{base_url}/readyz", timeout_s=60)
+    with_service = {**broker, "ingest service": service.cpu_seconds}
+    ceiling = CeilingProducer(bootstrap, linger_ms)
+    try:
+        ceiling.warm_up([raw_record(line) for line in articles.take(RAW_WARMUP)])
+        with service:
+            progress(f"ingest service starting on {base_url} (log: {service.log_file})")
+            service.wait_http_ok(f"{base_url}/readyz", timeout_s=60)
+            for number, (shared_part, single_part) in enumerate(
+                zip(_split(shared, rounds), _split(single, rounds), strict=True), start=1
+            ):
+                step = f"round {number}/{rounds}"
+                progress(f"{step}: raw producer, {len(shared_part)} records (linger_ms={linger_ms})")
+                cpu = CpuMeter(broker)
+                part_records = [record_of[line] for line in shared_part]
+                acked, seconds = ceiling.send_all(part_records, cpu, raw_errors)
+                rate = raw.add(
+                    articles=acked,
+                    seconds=seconds,
+                    payload_bytes=sum(len(r.value) for r in part_records),
+                    cpu_seconds=cpu.used,
+                )
+                progress(f"{step}: raw producer {rate:,.0f} articles/s")
 
-        bulk_bodies = [
-            (b"\n".join(shared[i : i + BULK_LINES]) + b"\n", len(shared[i : i + BULK_LINES]))
-            for i in range(0, n, BULK_LINES)
-        ]
-        bulk_warm_bodies = [
-            (b"\n".join(bulk_warm[i : i + BULK_WARMUP_LINES]) + b"\n", BULK_WARMUP_LINES)
-            for i in range(0, len(bulk_warm), BULK_WARMUP_LINES)
-        ]
-        progress(f"bulk endpoint: {n} articles in {len(bulk_bodies)} requests from {BULK_CLIENTS} clients")
-        bulk_errors = Errors("bulk endpoint")
-        bulk_cpu = CpuMeter(service_cpu)
-        bulk = asyncio.run(
-            post_all(
-                base_url,
-                "/v1/articles:bulk",
-                "application/x-ndjson",
-                bulk_bodies,
-                bulk_warm_bodies,
-                BULK_CLIENTS,
-                judge_bulk,
-                bulk_errors,
-                bulk_cpu,
-                "bulk accepted",
-            )
-        )
-        result.measurements.append(
-            Measurement(
-                name="bulk_endpoint",
-                label=f"POST /v1/articles:bulk ({BULK_LINES} lines, {BULK_CLIENTS} clients)",
-                articles=bulk.accepted,
-                seconds=bulk.seconds,
-                payload_bytes=sum(len(b) for b, _ in bulk_bodies),
-                latency_ms=latency_summary(bulk.latencies_s),
-                cpu_seconds=bulk_cpu.used,
-                notes="latency is per request; bytes are NDJSON request bodies",
-            )
-        )
-        result.errors += bulk_errors.report()
-        progress(f"bulk endpoint: {result.measurements[-1].per_s:,.0f} articles/s")
+                bodies = _ndjson(shared_part, BULK_LINES)
+                warm = _ndjson(articles.take(BULK_CLIENTS * BULK_WARMUP_LINES), BULK_WARMUP_LINES)
+                warm_on_raw += BULK_CLIENTS * BULK_WARMUP_LINES
+                progress(f"{step}: bulk endpoint, {len(shared_part)} articles in {len(bodies)} requests")
+                cpu = CpuMeter(with_service)
+                outcome = asyncio.run(
+                    post_all(
+                        base_url,
+                        "/v1/articles:bulk",
+                        "application/x-ndjson",
+                        bodies,
+                        warm,
+                        judge_bulk,
+                        bulk_errors,
+                        cpu,
+                        "bulk accepted",
+                    )
+                )
+                rate = bulk.add(
+                    articles=outcome.accepted,
+                    seconds=outcome.seconds,
+                    payload_bytes=sum(len(b) for b, _ in bodies),
+                    cpu_seconds=cpu.used,
+                    latencies_s=outcome.latencies_s,
+                )
+                progress(f"{step}: bulk endpoint {rate:,.0f} articles/s")
 
-        progress(f"single endpoint: {n_single} requests from {SINGLE_CLIENTS} clients")
-        single_errors = Errors("single endpoint")
-        single_cpu = CpuMeter(service_cpu)
-        one = asyncio.run(
-            post_all(
-                base_url,
-                "/v1/articles",
-                "application/json",
-                [(s, 1) for s in single],
-                [(s, 1) for s in single_warm],
-                SINGLE_CLIENTS,
-                judge_single,
-                single_errors,
-                single_cpu,
-                "single accepted",
-            )
-        )
-        result.measurements.append(
-            Measurement(
-                name="single_endpoint",
-                label=f"POST /v1/articles ({SINGLE_CLIENTS} clients)",
-                articles=one.accepted,
-                seconds=one.seconds,
-                payload_bytes=sum(len(s) for s in single),
-                latency_ms=latency_summary(one.latencies_s),
-                cpu_seconds=single_cpu.used,
-                notes="one article per request; bytes are JSON request bodies",
-            )
-        )
-        result.errors += single_errors.report()
-        progress(f"single endpoint: {result.measurements[-1].per_s:,.0f} articles/s")
+                warm_single = [(line, 1) for line in articles.take(SINGLE_CLIENTS)]
+                warm_on_raw += SINGLE_CLIENTS
+                progress(f"{step}: single endpoint, {len(single_part)} requests")
+                cpu = CpuMeter(with_service)
+                outcome = asyncio.run(
+                    post_all(
+                        base_url,
+                        "/v1/articles",
+                        "application/json",
+                        [(line, 1) for line in single_part],
+                        warm_single,
+                        judge_single,
+                        single_errors,
+                        cpu,
+                        "single accepted",
+                    )
+                )
+                rate = one.add(
+                    articles=outcome.accepted,
+                    seconds=outcome.seconds,
+                    payload_bytes=sum(len(line) for line in single_part),
+                    cpu_seconds=cpu.used,
+                    latencies_s=outcome.latencies_s,
+                )
+                progress(f"{step}: single endpoint {rate:,.0f} articles/s")
+    finally:
+        ceiling.close()
+
+    result.measurements = [raw.measurement(), bulk.measurement(), one.measurement()]
+    for errors in (raw_errors, bulk_errors, single_errors):
+        result.errors += errors.report()
 
     # Kafka must hold exactly what was acknowledged (warm-ups included).
-    expected = {
-        CEILING_TOPIC: RAW_WARMUP + n,
-        RAW.name: len(bulk_warm) + len(single_warm) + n + n_single,
-    }
+    expected = {CEILING_TOPIC: RAW_WARMUP + n, RAW.name: warm_on_raw + n + n_single}
     for topic, want in expected.items():
         have = end_offsets_total(bootstrap, topic)
         result.params[f"records_on_{topic}"] = have
         if have != want:
             result.errors.append(f"{topic} holds {have} records, expected {want}")
 
-    ceiling_rate = ceiling.per_s
-    bulk_rate = result.measurements[1].per_s
-    single_rate = result.measurements[2].per_s
+    ceiling_rate, bulk_rate, single_rate = (m.per_s for m in result.measurements)
+    result.params["bulk_vs_raw_per_round"] = [
+        round(b / r, 3) if r else 0.0 for b, r in zip(bulk.rounds_per_s, raw.rounds_per_s, strict=True)
+    ]
     result.checks = [
         Check(
             "bulk_vs_raw_producer",

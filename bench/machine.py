@@ -9,6 +9,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from kafka.record import util
+
 from infra.maven import pinned_version
 from infra.settings import REPO_ROOT
 
@@ -69,6 +71,11 @@ def _git_revision() -> str:
     return out.stdout.strip()
 
 
+def kafka_python_crc32c() -> str:
+    """Which CRC32C kafka-python computes record batches with: a C extension or its pure-Python one."""
+    return "pure Python" if util.crc32c_c is None else f"C extension ({util.crc32c_c.__module__})"
+
+
 def load() -> dict[str, Any]:
     """How busy the machine is right now (it is shared, so this changes during a run)."""
     mem = _meminfo()
@@ -91,5 +98,6 @@ def facts() -> dict[str, Any]:
         "kafka": pinned_version("kafka"),
         "elasticsearch": pinned_version("elasticsearch"),
         "packages": {name: _package_version(name) for name in PACKAGES},
+        "kafka_python_crc32c": kafka_python_crc32c(),
         "git": _git_revision(),
     }

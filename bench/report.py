@@ -46,14 +46,17 @@ def _benchmark_md(result: BenchmarkResult) -> list[str]:
         lines.append("")
     if result.measurements:
         lines += [
-            "| Workload | Articles | Seconds | Articles/s | MB/s | p50 ms | p95 ms | p99 ms | CPU s |",
-            "|---|---:|---:|---:|---:|---:|---:|---:|---|",
+            "| Workload | Articles | Seconds | Articles/s | Per round /s | MB/s | p50 ms | p95 ms | p99 ms "
+            "| CPU s |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
         ]
         for m in result.measurements:
             lat = [_fmt(m.latency_ms[k], 1) if k in m.latency_ms else "" for k in ("p50", "p95", "p99")]
             cpu = ", ".join(f"{k} {v:.1f}" for k, v in m.cpu_seconds.items())
+            rounds = ", ".join(_fmt(r) for r in m.rounds_per_s)
             lines.append(
-                f"| {m.label} | {m.articles:,} | {m.seconds:.1f} | {_fmt(m.per_s)} | {m.mb_per_s:.1f} | "
+                f"| {m.label} | {m.articles:,} | {m.seconds:.1f} | {_fmt(m.per_s)} | {rounds} | "
+                f"{m.mb_per_s:.1f} | "
                 f"{' | '.join(lat)} | {cpu} |"
             )
         lines.append("")
@@ -96,6 +99,7 @@ def markdown(run: Run) -> str:
         f"| Python | {facts['python']} |",
         f"| Kafka / Elasticsearch | {facts['kafka']} / {facts['elasticsearch']} |",
         f"| Packages | {', '.join(f'{k} {v}' for k, v in facts['packages'].items())} |",
+        f"| kafka-python CRC32C | {facts['kafka_python_crc32c']} |",
         f"| Revision | {facts['git']} |",
         "",
         "The load generator, the services and both servers share this machine, so the figures",

@@ -109,3 +109,27 @@ def read_topic(bootstrap: str, topic: str, *, until: Any, timeout_s: float = 30)
     finally:
         consumer.close()
     raise TimeoutError(f"{topic}: condition not met within {timeout_s}s ({len(records)} records read)")
+
+
+def pipeline_state(bootstrap: str, groups: list[str]) -> dict[str, Any]:
+    """End offsets of the topics and the groups' committed offsets: where a pipeline stands."""
+    from kafka import KafkaAdminClient, TopicPartition
+
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap)
+    try:
+        state: dict[str, Any] = {}
+        for topic in ("articles.raw", "articles.enriched", "articles.dlq"):
+            partitions = [
+                TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or [])
+            ]
+            state[topic] = {tp.partition: offset for tp, offset in consumer.end_offsets(partitions).items()}
+        for group, offsets in admin.list_group_offsets(groups).items():
+            state[f"group:{group}"] = {
+                f"{tp.topic}/{tp.partition}": meta.offset for tp, meta in offsets.items()
+            }
+        state["members"] = str(admin.describe_groups(groups))[:2000]
+        return state
+    finally:
+        consumer.close()
+        admin.close()

@@ -8,7 +8,7 @@ import httpx
 from elasticsearch import Elasticsearch
 
 from infra.settings import InfraSettings
-from tests.support import free_port, running_service, submission, wait_until
+from tests.support import free_port, pipeline_state, running_service, submission, wait_until
 
 
 def test_an_article_posted_to_ingest_is_found_by_full_text_search(
@@ -29,6 +29,7 @@ def test_an_article_posted_to_ingest_is_found_by_full_text_search(
     }
     logs = Path(logs_dir)
     payload = submission(headline="Walking skeleton sighted: a platypus crosses the Yarra")
+    unique_word = payload["body"][0].split()[-1].rstrip(".")  # submission() ends its lede with a fresh tag
     with (
         running_service("services.index", env, ports["index"], logs / "index.log"),
         running_service("services.enrich", env, ports["enrich"], logs / "enrich.log"),
@@ -46,12 +47,22 @@ def test_an_article_posted_to_ingest_is_found_by_full_text_search(
 
         def found() -> list:
             es.indices.refresh(index="skeleton")
-            hits = es.search(index="skeleton", query={"match": {"body": "platypus Yarra quokkas"}})["hits"][
-                "hits"
-            ]
-            return [h for h in hits if h["_id"] == article_id]
+            words = {
+                "query": f"platypus {unique_word}",
+                "fields": ["headline", "body"],
+                "operator": "and",
+                "type": "cross_fields",
+            }  # one word is in the headline, the other in the body
+            return es.search(index="skeleton", query={"multi_match": words})["hits"]["hits"]
 
-        (hit,) = wait_until(found, 90, interval_s=1, what="article searchable")
+        try:
+            (hit,) = wait_until(found, 90, interval_s=1, what="article searchable")
+        except TimeoutError as exc:
+            state = pipeline_state(infra.kafka_bootstrap, ["skeleton-enrich", "skeleton-index"])
+            state["documents"] = es.count(index="skeleton")["count"]
+            state["stored"] = es.options(ignore_status=404).get(index="skeleton", id=article_id).body
+            raise TimeoutError(f"{exc}; pipeline state: {state}") from exc
+        assert hit["_id"] == article_id
         assert hit["_source"]["headline"] == payload["headline"]
         assert hit["_source"]["word_count"] == 20  # the enrichment ran
         for port in ports.values():

@@ -246,7 +246,8 @@ def test_environment_names_are_fields_of_the_settings_model(
     env = environment(services[name])
     unknown = sorted(key for key in env if key.startswith("WIRESTREAM_") and key.upper() not in known)
     assert not unknown, f"{name} sets {unknown}, which {model.__name__} does not read"
-    # The platform-wide names are set everywhere: their defaults point at 127.0.0.1.
+    # The platform-wide names are set in every service: none may fall back to its local-run
+    # default (Kafka on 127.0.0.1).
     missing = sorted(set(env_names(CommonSettings)) - {key.upper() for key in env})
     assert not missing, f"{name} leaves {missing} at the loopback defaults"
 
@@ -409,25 +410,23 @@ def test_the_build_context_holds_what_pip_install_needs() -> None:
         assert included, f".dockerignore leaves {path} out of the build context"
 
 
-def _compose_cli() -> list[str] | None:
-    """`docker compose` when the CLI and its compose plugin answer (no engine needed)."""
+def _compose_cli() -> list[str]:
+    """`docker compose` when the CLI has its plugin, else Debian's `docker-compose` (no engine needed).
+
+    scripts/system-deps.sh installs the latter, so the check runs on every machine `make test` set up.
+    """
     docker = shutil.which("docker")
-    if docker is None:
-        return None
-    try:
-        probe = subprocess.run(
-            [docker, "compose", "version"], capture_output=True, text=True, timeout=30, check=False
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    return [docker, "compose"] if probe.returncode == 0 else None
+    if docker is not None:
+        probe = subprocess.run([docker, "compose", "version"], capture_output=True, timeout=30, check=False)
+        if probe.returncode == 0:
+            return [docker, "compose"]
+    standalone = shutil.which("docker-compose")
+    assert standalone is not None, "neither `docker compose` nor `docker-compose`: run scripts/system-deps.sh"
+    return [standalone]
 
 
 def test_docker_compose_accepts_the_file() -> None:
-    cli = _compose_cli()
-    if cli is None:
-        pytest.skip("no docker CLI with the compose plugin here; the structural tests above still ran")
-    command = [*cli, "-f", str(COMPOSE_FILE)]
+    command = [*_compose_cli(), "-f", str(COMPOSE_FILE), "--project-directory", str(ROOT)]
     checked = subprocess.run(
         [*command, "config", "--quiet"], cwd=ROOT, capture_output=True, text=True, timeout=60, check=False
     )

@@ -1,0 +1,91 @@
+"""The bulk writer against the real Elasticsearch: one document per id, newest revision wins."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+from elasticsearch import Elasticsearch
+
+from infra.settings import InfraSettings
+from schemas.article import ArticleSubmission
+from services.enrich.pipeline import enrich
+from services.index.bulk_writer import BulkWriter, IndexRequest
+from services.index.documents import document_version, to_document
+from services.index.mapping import IndexNames
+from services.ingest.intake import to_raw_article
+from tests.support import submission
+
+NOW = datetime(2025, 4, 28, tzinfo=UTC)
+
+
+def _request(payload: dict) -> IndexRequest:
+    raw = to_raw_article(
+        ArticleSubmission.model_validate(payload),
+        received_at=NOW,
+        key_id=None,
+        content_type="application/json",
+        original=b"{}",
+    )
+    enriched = enrich(raw, now=NOW)
+    return IndexRequest(raw.id, document_version(enriched), to_document(enriched))
+
+
+@pytest.fixture
+def writer(infra: InfraSettings) -> tuple[BulkWriter, Elasticsearch, IndexNames]:
+    es = Elasticsearch(infra.es_url)
+    names = IndexNames(f"bw-{uuid.uuid4().hex[:8]}", 1)
+    bulk_writer = BulkWriter(es, names, retry_initial_s=0.05, retry_max_s=0.5)
+    bulk_writer.ensure_index()
+    bulk_writer.ensure_index()  # idempotent
+    return bulk_writer, es, names
+
+
+def test_index_and_aliases_are_created_once(writer: tuple[BulkWriter, Elasticsearch, IndexNames]) -> None:
+    _, es, names = writer
+    aliases = es.indices.get_alias(index=names.concrete)[names.concrete]["aliases"]
+    assert aliases == {names.read_alias: {}, names.write_alias: {"is_write_index": True}}
+    assert es.indices.get_mapping(index=names.concrete)[names.concrete]["mappings"]["dynamic"] == "strict"
+
+
+def test_the_same_article_twice_is_one_document(writer: tuple[BulkWriter, Elasticsearch, IndexNames]) -> None:
+    bulk_writer, es, names = writer
+    request = _request(submission())
+    first = bulk_writer.write([request])
+    second = bulk_writer.write([request])
+    assert (first.written, second.written + second.superseded) == (1, 1)
+    es.indices.refresh(index=names.read_alias)
+    assert es.count(index=names.read_alias)["count"] == 1
+
+
+def test_a_late_older_revision_never_overwrites_a_newer_one(
+    writer: tuple[BulkWriter, Elasticsearch, IndexNames],
+) -> None:
+    bulk_writer, es, names = writer
+    base = submission(feed_item_id=f"item-{uuid.uuid4().hex}")
+    newer = _request({**base, "revision": 2, "headline": "Revised headline"})
+    older = _request({**base, "revision": 1})
+    assert newer.doc_id == older.doc_id
+    bulk_writer.write([newer])
+    report = bulk_writer.write([older])
+    assert (report.written, report.superseded) == (0, 1)
+    stored = es.get(index=names.read_alias, id=newer.doc_id)["_source"]
+    assert (stored["revision"], stored["headline"]) == (2, "Revised headline")
+
+
+def test_a_document_the_mapping_refuses_is_rejected_with_the_reason_and_the_rest_written(
+    writer: tuple[BulkWriter, Elasticsearch, IndexNames],
+) -> None:
+    bulk_writer, es, names = writer
+    good = _request(submission())
+    bad = _request(submission())
+    bad = IndexRequest(bad.doc_id, bad.version, {**bad.document, "unexpected_field": "x"})
+    report = bulk_writer.write([good, bad])
+    assert report.written == 1
+    ((rejected, error_type, reason),) = report.rejected
+    assert rejected.doc_id == bad.doc_id
+    assert error_type == "strict_dynamic_mapping_exception"
+    assert "unexpected_field" in reason
+    es.indices.refresh(index=names.read_alias)
+    assert es.count(index=names.read_alias)["count"] == 1
