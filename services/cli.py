@@ -19,8 +19,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+from tqdm import tqdm
 
 NDJSON_SUFFIXES = {".ndjson", ".jsonl"}
+# Raw documents go to /v1/articles:raw with the Content-Type that picks their parser.
+RAW_TYPES = {".txt": "text/plain", ".html": "text/html", ".htm": "text/html"}
 RETRY_STATUS = {429, 503}
 
 
@@ -53,6 +56,8 @@ def uploads(paths: list[Path], chunk_lines: int) -> Iterator[Upload]:
                 yield Upload(str(file), "/v1/articles", "application/json", file.read_bytes(), 1)
             elif file.suffix in NDJSON_SUFFIXES:
                 yield from _ndjson_chunks(file, chunk_lines)
+            elif file.suffix in RAW_TYPES:
+                yield Upload(str(file), "/v1/articles:raw", RAW_TYPES[file.suffix], file.read_bytes(), 1)
 
 
 def _ndjson_chunks(file: Path, chunk_lines: int) -> Iterator[Upload]:
@@ -87,11 +92,17 @@ def _record(summary: Summary, upload: Upload, response: httpx.Response) -> None:
     if response.status_code == 202 and upload.endpoint.endswith(":bulk"):
         result = response.json()
         summary.accepted += result["accepted"]
-        base = int(upload.origin.rsplit(":", 1)[1]) - 1
-        file = upload.origin.rsplit(":", 1)[0]
+        file, _, first_line = upload.origin.rpartition(":")
         for item in result["items"]:
             if item["status"] == "rejected":
-                summary.rejected.append((f"{file}:{base + item['line']}", item["problem"]["detail"]))
+                line = int(first_line) - 1 + item["line"]
+                summary.rejected.append((f"{file}:{line}", item["problem"]["detail"]))
+    elif response.status_code == 202 and upload.endpoint.endswith(":raw"):
+        result = response.json()
+        summary.accepted += result["accepted"]
+        for item in result["items"]:
+            if item["status"] == "rejected":
+                summary.rejected.append((f"{upload.origin} item {item['item']}", item["problem"]["detail"]))
     elif response.status_code == 202:
         summary.accepted += 1
     else:
@@ -114,14 +125,12 @@ async def push(
 ) -> Summary:
     summary = Summary()
     work = list(uploads(paths, chunk_lines))
-    total = sum(u.count for u in work)
-    done = 0
+    bar = tqdm(total=sum(u.count for u in work), unit="article", disable=not progress, file=sys.stderr)
     gate = asyncio.Semaphore(concurrency)
     headers = {"X-API-Key": api_key} if api_key else {}
     async with httpx.AsyncClient(base_url=url, headers=headers, timeout=60) as client:
 
         async def one(upload: Upload) -> None:
-            nonlocal done
             async with gate:
                 try:
                     response = await _send(client, upload, retries)
@@ -129,13 +138,10 @@ async def push(
                     summary.rejected.append((upload.origin, f"not sent: {exc}"))
                 else:
                     _record(summary, upload, response)
-            done += upload.count
-            if progress:
-                print(f"\r  pushed {done}/{total} articles", end="", file=sys.stderr, flush=True)
+            bar.update(upload.count)
 
         await asyncio.gather(*(one(u) for u in work))
-    if progress and work:
-        print(file=sys.stderr)
+    bar.close()
     return summary
 
 

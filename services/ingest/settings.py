@@ -22,6 +22,7 @@ class IngestSettings(CommonSettings):
     rate_limit_per_s: float = Field(500.0, gt=0, description="Sustained articles per second per key.")
     rate_limit_burst: int = Field(2000, ge=1, description="Articles a key may send at once.")
     max_article_bytes: int = Field(2 * 1024 * 1024, ge=1024)
+    max_page_bytes: int = Field(8 * 1024 * 1024, ge=1024, description="A raw page or wire document.")
     max_bulk_bytes: int = Field(32 * 1024 * 1024, ge=1024)
     max_bulk_lines: int = Field(5000, ge=1)
     # How long a request waits for Kafka's acknowledgement before answering 503.
