@@ -49,7 +49,13 @@ def sanitize_html(raw: str) -> str:
 
 
 def html_from_paragraphs(paragraphs: list[str]) -> str:
-    return "".join(f"<p>{html.escape(p)}</p>" for p in paragraphs)
+    if not paragraphs:
+        return ""
+    joined = "\x00".join(paragraphs)
+    if joined.count("\x00") != len(paragraphs) - 1:  # a paragraph holds NUL itself
+        return "".join(f"<p>{html.escape(p, quote=False)}</p>" for p in paragraphs)
+    # One escape over the joined text is several times cheaper than one per paragraph.
+    return "<p>" + html.escape(joined, quote=False).replace("\x00", "</p><p>") + "</p>"
 
 
 def paragraphs_from_html(fragment: str) -> list[str]:

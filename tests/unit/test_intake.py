@@ -62,3 +62,11 @@ def test_nested_blocks_are_not_repeated() -> None:
         "b",
     ]
     assert paragraphs_from_html("just text<br>more") == ["just text", "more"]
+
+
+def test_html_from_paragraphs_keeps_each_paragraph_apart_even_with_odd_characters() -> None:
+    from services.ingest.body_text import html_from_paragraphs
+
+    assert html_from_paragraphs([]) == ""
+    assert html_from_paragraphs(["a < b", 'say "hi"']) == '<p>a &lt; b</p><p>say "hi"</p>'
+    assert html_from_paragraphs(["nul\x00inside", "x"]) == "<p>nul\x00inside</p><p>x</p>"
