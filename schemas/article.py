@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, AwareDatetime, Field, HttpUrl, model_validator
+from pydantic import AfterValidator, AwareDatetime, ConfigDict, Field, HttpUrl, model_validator
 
 from schemas.base import Message, Part
 
@@ -48,6 +48,8 @@ class IngestMeta(Part):
 
 class OriginalPayload(Part):
     """The bytes as received, for audit; text when they decode as UTF-8, else base64."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)  # kept byte for byte
 
     content_type: str
     encoding: str = Field(description="'utf-8' for text, 'base64' otherwise.")

@@ -21,6 +21,8 @@ from schemas.article import ArticleSubmission, RawArticle
 from services.common.topics import RAW, ensure_topics
 from services.ingest import problems
 from services.ingest.auth import HEADER, authenticate
+from services.ingest.formats.errors import FormatError
+from services.ingest.formats.registry import parse_raw, supported_types
 from services.ingest.intake import to_raw_article
 from services.ingest.metrics import IngestMetrics
 from services.ingest.problems import PROBLEM_JSON, Problem
@@ -84,6 +86,16 @@ def _parse_submission(data: bytes, *, key_id: str, content_type: str) -> RawArti
         )
     except ValidationError as exc:
         raise problems.from_validation_error(exc) from exc
+
+
+def _format_problem(error: FormatError) -> Problem:
+    return Problem(
+        422,
+        "unparseable-document",
+        "The document could not be parsed",
+        str(error),
+        [{"location": error.location, "message": error.message}] if error.location else None,
+    )
 
 
 def create_app(settings: IngestSettings) -> FastAPI:
@@ -241,6 +253,70 @@ def create_app(settings: IngestSettings) -> FastAPI:
                 "items": results,
             },
             202,
+        )
+
+    @app.post(
+        "/v1/articles:raw",
+        status_code=202,
+        summary="Publish the articles of a raw document (an article page, a wire-format file, a feed)",
+        description="The Content-Type picks the parser; a document with several items is answered per item.",
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "content": {t: {"schema": {"type": "string"}} for t in supported_types()},
+            }
+        },
+    )
+    async def post_raw(request: Request) -> JSONResponse:
+        key_id = identify(request)
+        content_type = request.headers.get("content-type", "")
+        if _media_type(request) not in supported_types():
+            raise problems.unsupported_media_type(_media_type(request), supported_types())
+        data = await _read_body(request, settings.max_page_bytes)
+        try:
+            parsed = parse_raw(data, content_type, source_timezone=settings.source_timezone)
+        except FormatError as exc:
+            raise _format_problem(exc) from exc
+        throttle(key_id, max(len(parsed), 1))
+        received_at = datetime.now(UTC)
+        results: list[dict[str, Any]] = []
+        articles: list[RawArticle] = []
+        for index, item in enumerate(parsed):
+            if isinstance(item, FormatError):
+                problem = _format_problem(item)
+                metrics.rejected.labels(problem.slug).inc()
+                results.append({"item": index, "status": "rejected", "problem": problem.body()})
+                continue
+            try:
+                article = to_raw_article(
+                    item, received_at=received_at, key_id=key_id, content_type=content_type, original=data
+                )
+            except ValidationError as exc:
+                problem = problems.from_validation_error(exc)
+                metrics.rejected.labels(problem.slug).inc()
+                results.append({"item": index, "status": "rejected", "problem": problem.body()})
+                continue
+            results.append(
+                {"item": index, "status": "accepted", "id": article.id, "headline": article.headline}
+            )
+            articles.append(article)
+        if not articles:
+            raise Problem(
+                422,
+                "unparseable-document",
+                "No article in the document could be taken",
+                f"{len(results)} item(s), all rejected",
+                [{"item": r["item"], **r["problem"]} for r in results],
+            )
+        outcomes = iter(await publish(articles, "raw"))
+        for result in results:
+            if result["status"] == "accepted" and isinstance(outcome := next(outcomes), RecordRejected):
+                too_big = Problem(413, "too-large", "Article too large for Kafka", str(outcome))
+                result.update(status="rejected", problem=too_big.body())
+                result.pop("id")
+        accepted = sum(1 for r in results if r["status"] == "accepted")
+        return JSONResponse(
+            {"accepted": accepted, "rejected": len(results) - accepted, "items": results}, 202
         )
 
     @app.get("/healthz", summary="Liveness: the process answers")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -143,3 +144,43 @@ def test_metrics_count_what_happened(client: TestClient) -> None:
     assert 'wirestream_ingest_accepted_total{endpoint="single"} 1.0' in text
     assert 'wirestream_ingest_rejected_total{reason="validation-error"} 1.0' in text
     assert "wirestream_ingest_publish_seconds_count 1.0" in text
+
+
+def test_raw_page_is_parsed_and_published_with_its_original(client: TestClient, kafka_bootstrap: str) -> None:
+    page = (Path(__file__).resolve().parents[1] / "fixtures" / "page_harbour.txt").read_bytes()
+    response = client.post("/v1/articles:raw", content=page, headers={**KEY, "Content-Type": "text/plain"})
+    assert response.status_code == 202, response.text
+    (item,) = response.json()["items"]
+    assert item["headline"] == "Ferry strike strands thousands on Greek islands"
+    (record,) = _records_for(kafka_bootstrap, {item["id"]})[item["id"]]
+    article = RawArticle.model_validate_json(record.value)
+    assert article.dateline == "PIRAEUS, Greece (WS)"
+    assert article.sidebars[0].name == "Related"
+    assert article.original is not None
+    assert article.original.data.encode() == page
+    assert article.ingest.content_type == "text/plain"
+
+
+def test_seed_page_goes_through_the_raw_endpoint(client: TestClient) -> None:
+    seed = Path(__file__).resolve().parents[3] / "shared" / "seeds" / "000_5ccf344fef08e2a4.txt"
+    if not seed.exists():
+        pytest.skip(f"the seed page is not at {seed}")
+    response = client.post(
+        "/v1/articles:raw", content=seed.read_bytes(), headers={**KEY, "Content-Type": "text/plain"}
+    )
+    assert response.status_code == 202, response.text
+    assert response.json()["items"][0]["headline"].startswith("Putin meets the leader of Belarus")
+
+
+def test_unparseable_raw_page_is_a_422_problem_with_its_location(client: TestClient) -> None:
+    response = client.post(
+        "/v1/articles:raw", content=b"no date here", headers={**KEY, "Content-Type": "text/plain"}
+    )
+    assert response.status_code == 422
+    body = response.json()
+    assert body["type"] == "/problems/unparseable-document"
+    assert body["errors"] == [{"location": "page", "message": "no 'Date:' line"}]
+    unsupported = client.post(
+        "/v1/articles:raw", content=b"%PDF", headers={**KEY, "Content-Type": "application/pdf"}
+    )
+    assert unsupported.status_code == 415

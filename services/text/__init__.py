@@ -1,0 +1,1 @@
+"""Pure text analysis shared by ingest and enrich: datelines, contributor lines."""
