@@ -93,9 +93,9 @@ def main() -> int:
             )
         for name, proc in procs.items():
             _wait_ready(name, ports[name], proc)
-        summary = asyncio.run(
-            push([REPO_ROOT / "samples"], url=f"http://127.0.0.1:{ports['ingest']}", api_key=LOCAL_KEY)
-        )
+        # The samples, and the project's seed pages when ../shared/seeds is beside the repo.
+        sources = [p for p in (REPO_ROOT / "samples", REPO_ROOT.parent / "shared" / "seeds") if p.exists()]
+        summary = asyncio.run(push(sources, url=f"http://127.0.0.1:{ports['ingest']}", api_key=LOCAL_KEY))
         print(f"samples pushed: {summary.accepted} accepted, {len(summary.rejected)} rejected", flush=True)
         print(_banner(infra, ports), flush=True)
         while not stopping:
