@@ -93,3 +93,13 @@ def test_contributor_lines() -> None:
     assert [(c.name, c.place) for c in two] == [("Jane Doe", "Kyiv, Ukraine"), ("John Roe", "Berlin")]
     assert parse_contributor_line("Reuters reporter Ana Lima contributed.")[0].place is None
     assert parse_contributor_line("Putin said he contributed.") == []
+
+
+def test_a_dateline_given_alone_as_a_field() -> None:
+    from services.text.dateline import parse_dateline
+
+    parts = parse_dateline("GROSSETO, Italy (AP)")
+    assert parts is not None
+    assert (parts.place, parts.place_raw, parts.agency) == ("Grosseto", "GROSSETO, Italy", "AP")
+    assert parse_dateline("MOSCOW (AP) \u2014") is not None
+    assert parse_dateline("Breaking news from everywhere") is None

@@ -93,3 +93,19 @@ def test_enrichment_counts_words_and_takes_the_lede() -> None:
     assert enriched.facts.summary == "Word one two-three it's."
     assert enriched.enriched_at == NOW
     assert enriched.article.published_at < NOW + timedelta(days=1)
+
+
+def test_dateline_is_normalised_from_the_field_or_the_lede() -> None:
+    from_field = _enriched(dateline="KOMSOMOLSK-ON-AMUR, Russia (AP)")
+    assert from_field.facts.dateline is not None
+    assert (from_field.facts.dateline.place, from_field.facts.dateline.agency) == ("Komsomolsk-on-Amur", "AP")
+    from_lede = _enriched(dateline=None, body=["CUENCA: Llueve.", "Mas."])
+    assert from_lede.facts.dateline is not None
+    assert from_lede.facts.dateline.place == "Cuenca"
+    document = to_document(from_field)
+    assert document["dateline"] == {
+        "raw": "KOMSOMOLSK-ON-AMUR, Russia (AP)",
+        "place": "Komsomolsk-on-Amur",
+        "agency": "AP",
+    }
+    assert _enriched(dateline=None, body=["No dateline here."]).facts.dateline is None
