@@ -23,7 +23,8 @@ def main() -> None:
         except KafkaError:
             time.sleep(1)
     app = create_app(settings)
-    sys.argv = [sys.argv[0], "worker", "--loglevel", settings.log_level.lower()]
+    # --quiet drops the start-up banner: everything on stdout stays one JSON object per line.
+    sys.argv = [sys.argv[0], "--quiet", "worker", "--loglevel", settings.log_level.lower()]
     app.main()
 
 

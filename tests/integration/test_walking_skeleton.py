@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import httpx
@@ -68,3 +69,11 @@ def test_an_article_posted_to_ingest_is_found_by_full_text_search(
         for port in ports.values():
             metrics = httpx.get(f"http://127.0.0.1:{port}/metrics").text
             assert "wirestream_" in metrics
+
+    for name in ("ingest", "enrich", "index"):  # structured logs: one JSON object per line, nothing else
+        lines = [line for line in (logs / f"{name}.log").read_text().splitlines() if line.strip()]
+        assert lines, name
+        records = [json.loads(line) for line in lines]
+        assert all(
+            record["service"] == name and "level" in record and "timestamp" in record for record in records
+        )
