@@ -52,11 +52,13 @@ class IndexMetrics:
 
 
 class IndexConsumer:
-    def __init__(self, settings: IndexSettings, writer: BulkWriter, metrics: IndexMetrics) -> None:
+    def __init__(
+        self, settings: IndexSettings, writer: BulkWriter, metrics: IndexMetrics, stop_event: threading.Event
+    ) -> None:
         self._settings = settings
         self._writer = writer
         self._metrics = metrics
-        self.stop_event = threading.Event()
+        self.stop_event = stop_event
         self.es_available = False
         self.running = False
 

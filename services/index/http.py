@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -36,8 +35,7 @@ def create_app(settings: IndexSettings) -> Starlette:
         retry_max_s=settings.retry_max_s,
         stop=stop,
     )
-    consumer = IndexConsumer(settings, writer, metrics)
-    consumer.stop_event = stop
+    consumer = IndexConsumer(settings, writer, metrics, stop)
 
     def run() -> None:
         while not stop.is_set():
@@ -80,5 +78,4 @@ def create_app(settings: IndexSettings) -> Starlette:
         lifespan=lifespan,
     )
     app.state.consumer = consumer
-    app.state.started = time.time()
     return app
