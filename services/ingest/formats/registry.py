@@ -16,23 +16,26 @@ from schemas.article import ArticleSubmission
 from services.ingest.formats.decoding import decode_text
 from services.ingest.formats.errors import FormatError
 from services.ingest.formats.html_page import parse_html_page
+from services.ingest.formats.items import ParsedItem
 from services.ingest.formats.text_page import parse_text_page
 
-ParsedItem = ArticleSubmission | FormatError
-Parser = Callable[[str, str], list[ParsedItem]]
+# data, the declared charset (None when the Content-Type gives none), the source time zone
+Parser = Callable[[bytes, str | None, str], list[ParsedItem]]
 
 
-def _one(parse: Callable[..., ArticleSubmission]) -> Parser:
-    def parser(text: str, source_timezone: str) -> list[ParsedItem]:
-        return [parse(text, source_timezone=source_timezone)]
+def _page(parse: Callable[..., ArticleSubmission]) -> Parser:
+    """A one-article page parser that reads text: decode first (BOM, charset, cp1252)."""
+
+    def parser(data: bytes, charset: str | None, source_timezone: str) -> list[ParsedItem]:
+        return [parse(decode_text(data, charset), source_timezone=source_timezone)]
 
     return parser
 
 
 PARSERS: dict[str, Parser] = {
-    "text/plain": _one(parse_text_page),
-    "text/html": _one(parse_html_page),
-    "application/xhtml+xml": _one(parse_html_page),
+    "text/plain": _page(parse_text_page),
+    "text/html": _page(parse_html_page),
+    "application/xhtml+xml": _page(parse_html_page),
 }
 
 
@@ -55,9 +58,8 @@ def parse_raw(data: bytes, content_type: str, *, source_timezone: str = "UTC") -
     parser = PARSERS.get(media)
     if parser is None:
         raise FormatError(f"no parser for {media or 'an empty Content-Type'}", None)
-    text = decode_text(data, charset)
     try:
-        return parser(text, source_timezone)
+        return parser(data, charset, source_timezone)
     except ValidationError as exc:  # a parser built an article the contract refuses
         first = exc.errors(include_url=False)[0]
         location = "/" + "/".join(str(part) for part in first["loc"])
