@@ -18,12 +18,14 @@ from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from schemas.article import ArticleSubmission, RawArticle
-from services.common.topics import RAW, ensure_topics
+from schemas.control import ControlNotice
+from services.common.topics import CONTROL, RAW, ensure_topics
 from services.ingest import problems
 from services.ingest.auth import HEADER, authenticate
 from services.ingest.formats.errors import FormatError
+from services.ingest.formats.items import Withdrawal
 from services.ingest.formats.registry import parse_raw, supported_types
-from services.ingest.intake import to_raw_article
+from services.ingest.intake import to_raw_article, withdrawal_notice
 from services.ingest.metrics import IngestMetrics
 from services.ingest.problems import PROBLEM_JSON, Problem
 from services.ingest.publisher import KafkaPublisher, PublishUnavailable, Record, RecordRejected
@@ -62,6 +64,14 @@ def _record(article: RawArticle) -> Record:
             ("content_type", article.ingest.content_type.encode()),
             ("revision", str(article.revision).encode()),
         ),
+    )
+
+
+def _notice_record(notice: ControlNotice) -> Record:
+    return Record(
+        key=notice.article_id,
+        value=notice.model_dump_json().encode(),
+        headers=(("schema_version", str(notice.schema_version).encode()), ("action", notice.action.encode())),
     )
 
 
@@ -138,12 +148,14 @@ def create_app(settings: IngestSettings) -> FastAPI:
                 headers={"Retry-After": RateLimiter.retry_after_header(wait)},
             )
 
-    async def publish(articles: list[RawArticle], endpoint: str) -> list[BaseException | None]:
+    async def publish(
+        records: list[Record], endpoint: str, topic: str = RAW.name
+    ) -> list[BaseException | None]:
         started = time.perf_counter()
         try:
-            outcome = await publisher.publish(RAW.name, [_record(a) for a in articles])
+            outcome = await publisher.publish(topic, records)
         except PublishUnavailable as exc:
-            metrics.rejected.labels("kafka_unavailable").inc(len(articles))
+            metrics.rejected.labels("kafka_unavailable").inc(len(records))
             raise problems.kafka_unavailable(str(exc), settings.retry_after_s) from exc
         metrics.publish_seconds.observe(time.perf_counter() - started)
         metrics.accepted.labels(endpoint).inc(sum(1 for o in outcome if o is None))
@@ -193,7 +205,7 @@ def create_app(settings: IngestSettings) -> FastAPI:
             raise problems.unsupported_media_type(_media_type(request), JSON_TYPES)
         data = await _read_body(request, settings.max_article_bytes)
         article = _parse_submission(data, key_id=key_id, content_type="application/json")
-        (outcome,) = await publish([article], "single")
+        (outcome,) = await publish([_record(article)], "single")
         if isinstance(outcome, RecordRejected):
             raise Problem(413, "too-large", "Article too large for Kafka", str(outcome))
         return JSONResponse({"id": article.id, "revision": article.revision}, 202)
@@ -236,7 +248,7 @@ def create_app(settings: IngestSettings) -> FastAPI:
             slots.append(len(results))
             results.append({"line": number, "status": "accepted", "id": article.id})
             articles.append(article)
-        for slot, outcome in zip(slots, await publish(articles, "bulk"), strict=True):
+        for slot, outcome in zip(slots, await publish([_record(a) for a in articles], "bulk"), strict=True):
             if isinstance(outcome, RecordRejected):
                 too_big = Problem(413, "too-large", "Article too large for Kafka", str(outcome))
                 results[slot] = {
@@ -281,18 +293,23 @@ def create_app(settings: IngestSettings) -> FastAPI:
         received_at = datetime.now(UTC)
         results: list[dict[str, Any]] = []
         articles: list[RawArticle] = []
+        notices: list[ControlNotice] = []
         for index, item in enumerate(parsed):
-            if isinstance(item, FormatError):
-                problem = _format_problem(item)
-                metrics.rejected.labels(problem.slug).inc()
-                results.append({"item": index, "status": "rejected", "problem": problem.body()})
+            if isinstance(item, Withdrawal):
+                notice = withdrawal_notice(item, issued_at=received_at)
+                notices.append(notice)
+                results.append({"item": index, "status": "withdrawn", "id": notice.article_id})
                 continue
             try:
-                article = to_raw_article(
-                    item, received_at=received_at, key_id=key_id, content_type=content_type, original=data
-                )
-            except ValidationError as exc:
-                problem = problems.from_validation_error(exc)
+                if isinstance(item, FormatError):
+                    raise _format_problem(item)
+                try:
+                    article = to_raw_article(
+                        item, received_at=received_at, key_id=key_id, content_type=content_type, original=data
+                    )
+                except ValidationError as exc:
+                    raise problems.from_validation_error(exc) from exc
+            except Problem as problem:
                 metrics.rejected.labels(problem.slug).inc()
                 results.append({"item": index, "status": "rejected", "problem": problem.body()})
                 continue
@@ -300,7 +317,7 @@ def create_app(settings: IngestSettings) -> FastAPI:
                 {"item": index, "status": "accepted", "id": article.id, "headline": article.headline}
             )
             articles.append(article)
-        if not articles:
+        if not articles and not notices:
             raise Problem(
                 422,
                 "unparseable-document",
@@ -308,15 +325,24 @@ def create_app(settings: IngestSettings) -> FastAPI:
                 f"{len(results)} item(s), all rejected",
                 [{"item": r["item"], **r["problem"]} for r in results],
             )
-        outcomes = iter(await publish(articles, "raw"))
+        outcomes = iter(await publish([_record(a) for a in articles], "raw"))
         for result in results:
             if result["status"] == "accepted" and isinstance(outcome := next(outcomes), RecordRejected):
                 too_big = Problem(413, "too-large", "Article too large for Kafka", str(outcome))
                 result.update(status="rejected", problem=too_big.body())
                 result.pop("id")
+        if notices:
+            await publish([_notice_record(n) for n in notices], "control", topic=CONTROL.name)
         accepted = sum(1 for r in results if r["status"] == "accepted")
+        withdrawn = len(notices)
         return JSONResponse(
-            {"accepted": accepted, "rejected": len(results) - accepted, "items": results}, 202
+            {
+                "accepted": accepted,
+                "withdrawn": withdrawn,
+                "rejected": len(results) - accepted - withdrawn,
+                "items": results,
+            },
+            202,
         )
 
     @app.get("/healthz", summary="Liveness: the process answers")

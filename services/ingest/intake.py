@@ -7,7 +7,9 @@ from datetime import datetime
 
 from schemas.article import ArticleFields, ArticleSubmission, IngestMeta, OriginalPayload, RawArticle
 from schemas.article_id import article_id
+from schemas.control import ControlNotice
 from services.ingest.body_text import html_from_paragraphs, paragraphs_from_html, sanitize_html
+from services.ingest.formats.items import Withdrawal
 
 
 def original_payload(data: bytes, content_type: str) -> OriginalPayload:
@@ -48,4 +50,21 @@ def to_raw_article(
             "ingest": IngestMeta(received_at=received_at, key_id=key_id, content_type=content_type),
             "original": original_payload(original, content_type),
         }
+    )
+
+
+def withdrawal_notice(withdrawal: Withdrawal, *, issued_at: datetime) -> ControlNotice:
+    """A feed's withdrawal as a control notice naming the id its article was given."""
+    return ControlNotice(
+        article_id=article_id(
+            source=withdrawal.source,
+            headline=withdrawal.headline,
+            published_at=withdrawal.published_at,
+            feed_item_id=withdrawal.feed_item_id,
+            url=withdrawal.url,
+        ),
+        action="withdraw",
+        reason=withdrawal.reason,
+        revision=withdrawal.revision,
+        issued_at=issued_at,
     )

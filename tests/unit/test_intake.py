@@ -70,3 +70,21 @@ def test_html_from_paragraphs_keeps_each_paragraph_apart_even_with_odd_character
     assert html_from_paragraphs([]) == ""
     assert html_from_paragraphs(["a < b", 'say "hi"']) == '<p>a &lt; b</p><p>say "hi"</p>'
     assert html_from_paragraphs(["nul\x00inside", "x"]) == "<p>nul\x00inside</p><p>x</p>"
+
+
+def test_a_withdrawal_names_the_id_its_article_was_given() -> None:
+    from services.ingest.formats.items import Withdrawal
+    from services.ingest.intake import withdrawal_notice
+
+    article = _raw(submission(feed_item_id="urn:item:42", source={"name": "Test Wire"}))
+    withdrawal = Withdrawal(
+        source="test wire",
+        headline="a different headline",
+        published_at=NOW,
+        reason="pubstatus canceled",
+        feed_item_id="urn:item:42",
+        revision=3,
+    )
+    notice = withdrawal_notice(withdrawal, issued_at=NOW)
+    assert notice.article_id == article.id
+    assert (notice.action, notice.reason, notice.revision) == ("withdraw", "pubstatus canceled", 3)
