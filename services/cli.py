@@ -1,7 +1,8 @@
 """`wirestream push PATH...`: send article files to the ingest API.
 
 JSON files are single articles, `.ndjson`/`.jsonl` files go to the bulk
-endpoint in chunks; folders are walked. Requests run with bounded concurrency
+endpoint in chunks, raw documents (pages, NITF, NewsML-G2, feeds, `.ninjs.json`)
+to the raw endpoint; folders are walked. Requests run with bounded concurrency
 and are retried with backoff on 429 and 503 (honouring Retry-After). The exit
 status is non-zero when anything was rejected or could not be sent.
 """
@@ -22,8 +23,18 @@ import httpx
 from tqdm import tqdm
 
 NDJSON_SUFFIXES = {".ndjson", ".jsonl"}
-# Raw documents go to /v1/articles:raw with the Content-Type that picks their parser.
-RAW_TYPES = {".txt": "text/plain", ".html": "text/html", ".htm": "text/html"}
+# Raw documents go to /v1/articles:raw with the Content-Type that picks their parser
+# (the generic XML type lets ingest tell NITF, NewsML-G2 and feeds apart by their root).
+RAW_TYPES = {
+    ".txt": "text/plain",
+    ".html": "text/html",
+    ".htm": "text/html",
+    ".xml": "application/xml",
+    ".nitf": "application/xml",
+    ".rss": "application/rss+xml",
+    ".atom": "application/atom+xml",
+    ".ninjs": "application/ninjs+json",
+}
 RETRY_STATUS = {429, 503}
 
 
@@ -52,7 +63,9 @@ def uploads(paths: list[Path], chunk_lines: int) -> Iterator[Upload]:
     for path in paths:
         files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
         for file in files:
-            if file.suffix == ".json":
+            if file.name.endswith(".ninjs.json"):
+                yield Upload(str(file), "/v1/articles:raw", RAW_TYPES[".ninjs"], file.read_bytes(), 1)
+            elif file.suffix == ".json":
                 yield Upload(str(file), "/v1/articles", "application/json", file.read_bytes(), 1)
             elif file.suffix in NDJSON_SUFFIXES:
                 yield from _ndjson_chunks(file, chunk_lines)

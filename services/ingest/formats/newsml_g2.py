@@ -1,0 +1,340 @@
+"""IPTC NewsML-G2 (`http://iptc.org/std/nar/2006-10-01/`) text items to article submissions.
+
+What a document may be:
+
+- a `newsMessage`: one entry per child of its `itemSet`, in order, so entry *n* of the result
+  is item *n* of the message;
+- a bare `newsItem`: one entry.
+
+Only text items become articles (`itemClass` `ninat:text`, or no itemClass at all). Every other
+item (a picture, video, audio or graphic `newsItem`, a `packageItem`, `conceptItem`,
+`knowledgeItem`, `planningItem`) becomes a FormatError entry saying what it is, rather than
+being skipped: the entry keeps the result aligned with the message's items, and a feed owner
+who sends only pictures learns why nothing was ingested instead of seeing an empty answer.
+
+A canceled or withheld item (`pubStatus` `stat:canceled` / `stat:withheld`) becomes a
+Withdrawal; it needs no content. `itemMeta/link` (seeAlso, related items) is ignored: it names
+other items by guid, not headlines a sidebar could show.
+
+The body is the first usable rendition in `contentSet`: inline NITF, inline XHTML, then
+`inlineData` (HTML or plain text). `remoteContent` is never fetched. Item-level problems come
+back as FormatError entries located by an XPath-like path such as
+`/newsMessage/itemSet/newsItem[2]/contentMeta/headline`; a document that is not XML or not
+NewsML-G2 raises FormatError. The field-by-field mapping is in docs/formats/newsml-g2.md.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from lxml import etree
+
+from schemas.article import ArticleSubmission
+from services.ingest.body_text import html_from_paragraphs, paragraphs_from_html, sanitize_html
+from services.ingest.formats.errors import FormatError
+from services.ingest.formats.items import ParsedItem, Withdrawal
+from services.ingest.formats.nitf import (
+    XML_LANG,
+    byline_people,
+    feed_datetime,
+    language_tag,
+    markup_html,
+    nitf_body,
+    source_zone,
+    strip_lede_dateline,
+    unique_tags,
+    validated,
+)
+from services.ingest.formats.safe_xml import child, children, local_name, parse_xml, path, text_of
+
+NAMESPACE = "http://iptc.org/std/nar/2006-10-01/"
+DEFAULT_SOURCE = "NewsML-G2"
+WITHDRAWN_STATUSES = ("canceled", "cancelled", "withheld")
+ITEM_NAMES = ("newsItem", "packageItem", "conceptItem", "knowledgeItem", "planningItem", "catalogItem")
+_NITF_TYPES = ("application/nitf+xml", "application/vnd.iptc.nitf+xml", "text/vnd.iptc.nitf+xml")
+_HTML_TYPES = ("text/html", "application/xhtml+xml")
+_BLANK_LINE = re.compile(r"\n[ \t\r\f\v]*\n")
+_MAX_SUBHEADLINE = 2000
+_MAIN_HEADLINE_ROLES = ("", "hld:main", "main")
+_SUB_HEADLINE_ROLES = ("hld:subheadline", "hld:subhead", "subheadline")
+
+
+def _code(qcode: str | None) -> str:
+    """`stat:canceled` and `http://cv.iptc.org/newscodes/pubstatusg2/canceled` -> `canceled`."""
+    value = (qcode or "").strip()
+    return re.split(r"[:/#]", value)[-1].lower() if value else ""
+
+
+def _named(element: etree._Element) -> str:
+    """The human name of a G2 entity: its `name` child, else `@literal`, else the code of `@qcode`."""
+    name = next((text_of(n) for n in children(element, "name") if text_of(n)), "")
+    if name:
+        return name
+    literal = " ".join((element.get("literal") or "").split())
+    if literal:
+        return literal
+    qcode = (element.get("qcode") or "").strip()
+    return re.split(r"[:/#]", qcode)[-1] if qcode else ""
+
+
+def _item_class(item: etree._Element) -> str:
+    meta = child(item, "itemMeta")
+    item_class = child(meta, "itemClass") if meta is not None else None
+    return _code(item_class.get("qcode") if item_class is not None else None)
+
+
+def _inherited_lang(element: etree._Element) -> tuple[str | None, str | None]:
+    node: etree._Element | None = element
+    while node is not None:
+        if lang := node.get(XML_LANG):
+            return language_tag(lang), path(node) + "/@xml:lang"
+        node = node.getparent()
+    return None, None
+
+
+def _moment(meta: etree._Element | None, name: str, zone: ZoneInfo) -> tuple[datetime, str] | None:
+    element = child(meta, name) if meta is not None else None
+    if element is None or not text_of(element):
+        return None
+    return feed_datetime(text_of(element), zone, path(element)), path(element)
+
+
+def _revision(item: etree._Element) -> int:
+    raw = (item.get("version") or "").strip()
+    if not raw:
+        return 1
+    if not raw.isdigit() or int(raw) < 1:
+        raise FormatError(
+            f"version must be a positive whole number, not {raw[:40]!r}", path(item) + "/@version"
+        )
+    return int(raw)
+
+
+def _source(item: etree._Element, content: etree._Element | None) -> tuple[str, str | None]:
+    """Who published it: the first named infoSource, else the provider, else the copyright holder."""
+    meta = child(item, "itemMeta")
+    rights = child(item, "rightsInfo")
+    candidates = [
+        *(children(content, "infoSource") if content is not None else []),
+        *(children(meta, "provider") if meta is not None else []),
+        *(children(rights, "copyrightHolder") if rights is not None else []),
+    ]
+    for candidate in candidates:
+        if name := _named(candidate)[:2000]:
+            return name, path(candidate)
+    return DEFAULT_SOURCE, None
+
+
+def _headlines(content: etree._Element | None) -> tuple[etree._Element | None, etree._Element | None]:
+    """The main headline (no role or `hld:main` first) and a sub-headline when one is marked."""
+    found = [h for h in children(content, "headline") if text_of(h)] if content is not None else []
+    main = next((h for h in found if (h.get("role") or "").lower() in _MAIN_HEADLINE_ROLES), None)
+    main = main if main is not None else (found[0] if found else None)
+    sub = next(
+        (h for h in found if h is not main and (h.get("role") or "").lower() in _SUB_HEADLINE_ROLES), None
+    )
+    return main, sub
+
+
+def _subheadline(content: etree._Element | None, sub: etree._Element | None) -> tuple[str, str] | None:
+    """A marked sub-headline, else a description, else the slugline: the first that fits the field."""
+    candidates = [sub] if sub is not None else []
+    if content is not None:
+        candidates += [*children(content, "description"), *children(content, "slugline")]
+    for element in candidates:
+        text = text_of(element)
+        if text and len(text) <= _MAX_SUBHEADLINE:
+            return text, path(element)
+    return None
+
+
+def _bylines(content: etree._Element | None) -> tuple[list[dict[str, str]], str | None]:
+    if content is None:
+        return [], None
+    by = [b for b in children(content, "by") if text_of(b)]
+    if by:
+        return [p for b in by for p in byline_people(text_of(b))][:50], path(by[0])
+    creators = [c for c in children(content, "creator") if _named(c)]
+    people = []
+    for creator in creators:
+        role = _code(creator.get("role")) or "writer"
+        people.append({"name": _named(creator)[:2000], "role": role[:200]})
+    return people[:50], path(creators[0]) if creators else None
+
+
+def _dateline(content: etree._Element | None) -> tuple[str, str] | None:
+    if content is None:
+        return None
+    for element in children(content, "dateline"):
+        if text := text_of(element):
+            return text[:300], path(element)
+    for element in children(content, "located"):
+        if name := _named(element):
+            return name[:300], path(element)
+    return None
+
+
+def _plain_paragraphs(text: str) -> list[str]:
+    """Blank lines separate paragraphs when there are any; otherwise each line is one."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    chunks = _BLANK_LINE.split(text) if _BLANK_LINE.search(text) else text.split("\n")
+    return [" ".join(chunk.split()) for chunk in chunks if chunk.strip()]
+
+
+def _body(content_set: etree._Element | None) -> tuple[list[str], str, str] | None:
+    """(paragraphs, sanitised HTML, where) of the first rendition that has text."""
+    if content_set is None:
+        return None
+    for rendition in children(content_set):
+        kind = (rendition.get("contenttype") or "").split(";")[0].strip().lower()
+        name = local_name(rendition)
+        if name == "inlineXML":
+            inner = next(children(rendition), None)
+            if inner is None:
+                continue
+            if local_name(inner) == "nitf" or kind in _NITF_TYPES:
+                paragraphs, markup = nitf_body(inner)
+            else:  # XHTML: <html><body>..</body></html>, or a bare fragment
+                body = child(inner, "body") if local_name(inner) == "html" else None
+                markup = markup_html(body if body is not None else rendition)
+                paragraphs = paragraphs_from_html(markup)
+        elif name == "inlineData":
+            raw = rendition.text or ""
+            if kind in _HTML_TYPES:
+                markup = sanitize_html(raw) if raw.strip() else ""
+                paragraphs = paragraphs_from_html(markup)
+            else:
+                paragraphs = _plain_paragraphs(raw)
+                markup = html_from_paragraphs(paragraphs)
+        else:
+            continue  # remoteContent: never fetched
+        if paragraphs or markup.strip():
+            return paragraphs, markup, path(rendition)
+    return None
+
+
+def _item(item: etree._Element, zone: ZoneInfo) -> ArticleSubmission | Withdrawal:
+    where = path(item)
+    kind = local_name(item)
+    item_class = _item_class(item)
+    if kind != "newsItem" or item_class not in ("", "text"):
+        what = f"a {item_class} newsItem" if kind == "newsItem" else f"a {kind}"
+        raise FormatError(f"{what} is not a text item: only text newsItems become articles", where)
+    meta = child(item, "itemMeta")
+    content = child(item, "contentMeta")
+    origins: dict[str, str] = {}
+    guid = " ".join((item.get("guid") or "").split()) or None
+    if guid:
+        origins["feed_item_id"] = where + "/@guid"
+    revision = _revision(item)
+    origins["revision"] = where + "/@version"
+    source, source_at = _source(item, content)
+    if source_at:
+        origins["source"] = source_at
+
+    updated = _moment(meta, "versionCreated", zone)
+    published = _moment(meta, "firstCreated", zone) or updated or _moment(content, "contentCreated", zone)
+    if published is None:
+        raise FormatError(
+            "no publication time: give itemMeta/firstCreated or versionCreated", where + "/itemMeta"
+        )
+    published_at, origins["published_at"] = published
+    if updated is not None:
+        origins["updated_at"] = updated[1]
+
+    main, sub = _headlines(content)
+    headline = text_of(main) if main is not None else ""
+    if main is not None:
+        origins["headline"] = path(main)
+
+    status_element = child(meta, "pubStatus") if meta is not None else None
+    status = _code(status_element.get("qcode") if status_element is not None else None)
+    if status in WITHDRAWN_STATUSES:
+        if not (guid or headline):
+            raise FormatError("a withdrawal must name its item: give newsItem@guid", where + "/@guid")
+        return Withdrawal(
+            source=source,
+            headline=headline,
+            published_at=published_at,
+            reason=f"pubstatus {status}",
+            feed_item_id=guid,
+            revision=revision,
+        )
+    if not headline:
+        raise FormatError("no headline", path(content, below="headline") if content is not None else where)
+
+    body = _body(child(item, "contentSet"))
+    if body is None:
+        raise FormatError(
+            "no inline text: give contentSet/inlineXML (NITF or XHTML) or inlineData"
+            " (remoteContent is not fetched)",
+            where + "/contentSet",
+        )
+    paragraphs, markup, origins["body"] = body
+    origins["body_html"] = origins["body"]
+    lede_dateline, paragraphs = strip_lede_dateline(paragraphs)
+    dateline = _dateline(content)
+    if dateline:
+        origins["dateline"] = dateline[1]
+    bylines, byline_at = _bylines(content)
+    if byline_at:
+        origins["bylines"] = byline_at
+    subheadline = _subheadline(content, sub)
+    if subheadline:
+        origins["subheadline"] = subheadline[1]
+
+    language_element = child(content, "language") if content is not None else None
+    if language_element is not None and (language_element.get("tag") or "").strip():
+        language, origins["language"] = language_tag(language_element.get("tag")), path(language_element)
+    else:
+        language, language_at = _inherited_lang(item)
+        if language_at:
+            origins["language"] = language_at
+    names = []
+    if content is not None:
+        names = [_named(s) for s in children(content, "subject")] + [
+            text_of(k) for k in children(content, "keyword")
+        ]
+    fields: dict[str, Any] = {
+        "headline": headline,
+        "subheadline": subheadline[0] if subheadline else None,
+        "source": {"name": source},
+        "bylines": bylines,
+        "dateline": dateline[0] if dateline else lede_dateline,
+        "published_at": published_at,
+        "updated_at": updated[0] if updated else None,
+        "language": language,
+        "body": paragraphs,
+        "body_html": markup or None,
+        "tags": unique_tags(names),
+        "revision": revision,
+        "feed_item_id": guid,
+    }
+    return validated(fields, origins, where)
+
+
+def _entry(item: etree._Element, zone: ZoneInfo) -> ParsedItem:
+    try:
+        return _item(item, zone)
+    except FormatError as error:
+        return error
+
+
+def parse_newsml_g2(
+    data: bytes, *, charset: str | None = None, source_timezone: str = "UTC"
+) -> list[ParsedItem]:
+    """One entry per item of a newsMessage's itemSet, or one for a bare item."""
+    zone = source_zone(source_timezone)
+    root = parse_xml(data, charset)
+    name = local_name(root)
+    if name in ITEM_NAMES:
+        return [_entry(root, zone)]
+    if name != "newsMessage":
+        raise FormatError(f"not a NewsML-G2 document: the root element is <{name or '?'}>", "document")
+    item_set = child(root, "itemSet")
+    if item_set is None:
+        raise FormatError("a newsMessage needs an itemSet", path(root, below="itemSet"))
+    return [_entry(item, zone) for item in children(item_set)]
