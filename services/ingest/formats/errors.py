@@ -22,3 +22,12 @@ class FormatError(Exception):
 
     def __str__(self) -> str:
         return f"{self.message} (at {self.location})" if self.location else self.message
+
+    def __eq__(self, other: object) -> bool:
+        """Equal when they say the same thing at the same place (goldens and tests compare them)."""
+        if not isinstance(other, FormatError):
+            return NotImplemented
+        return (self.message, self.location) == (other.message, other.location)
+
+    def __hash__(self) -> int:
+        return hash((self.message, self.location))

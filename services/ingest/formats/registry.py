@@ -1,46 +1,80 @@
-"""Pick the parser for a raw document by its Content-Type.
+"""Pick the parser for a raw document by its Content-Type, sniffing when the type is generic.
 
 A document may hold several articles (a feed, a NewsML-G2 message), so parsing
-yields one entry per item: the article, or the FormatError that item raised.
-A problem with the document as a whole (undecodable bytes, no recognisable
-structure) raises FormatError instead.
+yields one entry per item: the article, a withdrawal, or the FormatError that
+item raised. A problem with the document as a whole (undecodable bytes, no
+recognisable structure) raises FormatError instead.
+
+Specific types name their format. Generic ones (`application/json`,
+`application/xml`, `text/xml`, `application/octet-stream`) are sniffed: JSON is
+ninjs; for XML the root element decides (`nitf`, `newsMessage`/`newsItem`,
+`rss`/`RDF`/`feed`, `html`). HTML is first read as a page in the seed's layout,
+and when it is not one, by the generic article extractor.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from pydantic import ValidationError
 
-from schemas.article import ArticleSubmission
 from services.ingest.formats.decoding import decode_text
 from services.ingest.formats.errors import FormatError
 from services.ingest.formats.html_page import parse_html_page
 from services.ingest.formats.items import ParsedItem
+from services.ingest.formats.newsml_g2 import parse_newsml_g2
+from services.ingest.formats.ninjs import parse_ninjs
+from services.ingest.formats.nitf import parse_nitf
 from services.ingest.formats.text_page import parse_text_page
 
 # data, the declared charset (None when the Content-Type gives none), the source time zone
 Parser = Callable[[bytes, str | None, str], list[ParsedItem]]
 
 
-def _page(parse: Callable[..., ArticleSubmission]) -> Parser:
-    """A one-article page parser that reads text: decode first (BOM, charset, cp1252)."""
-
+def _wire(parse: Callable[..., list[ParsedItem]]) -> Parser:
     def parser(data: bytes, charset: str | None, source_timezone: str) -> list[ParsedItem]:
-        return [parse(decode_text(data, charset), source_timezone=source_timezone)]
+        return parse(data, charset=charset, source_timezone=source_timezone)
 
     return parser
 
 
-PARSERS: dict[str, Parser] = {
-    "text/plain": _page(parse_text_page),
-    "text/html": _page(parse_html_page),
-    "application/xhtml+xml": _page(parse_html_page),
+def _text_page(data: bytes, charset: str | None, source_timezone: str) -> list[ParsedItem]:
+    return [parse_text_page(decode_text(data, charset), source_timezone=source_timezone)]
+
+
+def _html(data: bytes, charset: str | None, source_timezone: str) -> list[ParsedItem]:
+    """A page in the seed's layout when it is one, else any article page."""
+    return [parse_html_page(decode_text(data, charset), source_timezone=source_timezone)]
+
+
+FORMATS: dict[str, Parser] = {
+    "text-page": _text_page,
+    "html": _html,
+    "ninjs": _wire(parse_ninjs),
+    "nitf": _wire(parse_nitf),
+    "newsml-g2": _wire(parse_newsml_g2),
 }
+
+BY_TYPE: dict[str, str] = {
+    "text/plain": "text-page",
+    "text/html": "html",
+    "application/xhtml+xml": "html",
+    "application/ninjs+json": "ninjs",
+    "application/vnd.iptc.ninjs+json": "ninjs",
+    "application/nitf+xml": "nitf",
+    "application/vnd.iptc.nitf+xml": "nitf",
+    "application/vnd.iptc.g2.newsitem+xml": "newsml-g2",
+    "application/vnd.iptc.g2.newsmessage+xml": "newsml-g2",
+}
+GENERIC_TYPES = ("application/json", "application/xml", "text/xml", "application/octet-stream")
+
+_ROOT = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?([A-Za-z_][\w.-]*)[\s/>]")
+_ROOTS = {b"nitf": "nitf", b"newsMessage": "newsml-g2", b"newsItem": "newsml-g2", b"html": "html"}
 
 
 def supported_types() -> list[str]:
-    return sorted(PARSERS)
+    return sorted([*BY_TYPE, *GENERIC_TYPES])
 
 
 def media_type_and_charset(content_type: str) -> tuple[str, str | None]:
@@ -53,14 +87,32 @@ def media_type_and_charset(content_type: str) -> tuple[str, str | None]:
     return media.lower(), charset
 
 
+def sniff(data: bytes) -> str:
+    """The format of a document sent with a generic type, from its first bytes."""
+    head = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
+    if head[:1] in (b"{", b"["):
+        return "ninjs"
+    # Skip the XML declaration, comments, processing instructions and the doctype.
+    body = re.sub(rb"<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^>]*>", b"", head, flags=re.S)
+    match = _ROOT.search(body)
+    if head[:1] == b"<" and match and match.group(1) in _ROOTS:
+        return _ROOTS[match.group(1)]
+    if head[:1] == b"<" and match and match.group(1).lower() == b"html":
+        return "html"
+    raise FormatError("cannot tell the format: send a specific Content-Type", "document")
+
+
 def parse_raw(data: bytes, content_type: str, *, source_timezone: str = "UTC") -> list[ParsedItem]:
     media, charset = media_type_and_charset(content_type)
-    parser = PARSERS.get(media)
-    if parser is None:
+    if media in BY_TYPE:
+        name = BY_TYPE[media]
+    elif media in GENERIC_TYPES:
+        name = sniff(data)
+    else:
         raise FormatError(f"no parser for {media or 'an empty Content-Type'}", None)
     try:
-        return parser(data, charset, source_timezone)
+        return FORMATS[name](data, charset, source_timezone)
     except ValidationError as exc:  # a parser built an article the contract refuses
         first = exc.errors(include_url=False)[0]
         location = "/" + "/".join(str(part) for part in first["loc"])
-        raise FormatError(f"the page gives an invalid article: {first['msg']}", location) from exc
+        raise FormatError(f"the document gives an invalid article: {first['msg']}", location) from exc
