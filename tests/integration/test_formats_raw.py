@@ -31,7 +31,7 @@ def client(kafka_bootstrap: str) -> Iterator[TestClient]:
 
 def test_every_format_has_fixtures() -> None:
     kinds = {p.parent.name for p in DOCUMENTS}
-    assert {"ninjs", "nitf", "newsml_g2"} <= kinds
+    assert {"ninjs", "nitf", "newsml_g2", "feed", "html"} <= kinds
 
 
 @pytest.mark.parametrize("document", DOCUMENTS, ids=lambda p: f"{p.parent.name}/{p.name}")

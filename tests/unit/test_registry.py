@@ -59,3 +59,28 @@ def test_unknown_type_is_a_format_error() -> None:
 def test_content_type_parameters() -> None:
     assert media_type_and_charset('Text/XML; Charset="ISO-8859-1"') == ("text/xml", "ISO-8859-1")
     assert media_type_and_charset("application/json") == ("application/json", None)
+
+
+def test_feeds_by_type_and_by_root() -> None:
+    from services.ingest.formats.feed import parse_feed
+
+    rss = _doc("feed", "rss2_content_encoded.xml")
+    atom = _doc("feed", "atom_feed.xml")
+    assert sniff(rss) == "feed"
+    assert sniff(atom) == "feed"
+    assert sniff(_doc("feed", "rss1_rdf.xml")) == "feed"
+    assert parse_raw(rss, "application/rss+xml") == parse_feed(rss) == parse_raw(rss, "text/xml")
+    assert parse_raw(atom, "application/atom+xml") == parse_feed(atom)
+
+
+def test_html_is_read_in_the_seed_layout_first_then_as_any_article_page() -> None:
+    from services.ingest.formats.generic_html import parse_generic_html
+    from services.ingest.formats.html_page import parse_html_page
+
+    page = _doc("html", "jsonld_newsarticle.html")
+    assert parse_raw(page, "text/html") == parse_generic_html(page)
+    seed_layout = (
+        "<html><body><h1>Ferry strike strands thousands</h1><div>Date:2025-07-03 09:05:00</div>"
+        "<p>PIRAEUS, Greece (WS) \u2014 Crews struck.</p></body></html>"
+    )
+    assert parse_raw(seed_layout.encode(), "text/html") == [parse_html_page(seed_layout)]

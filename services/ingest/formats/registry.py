@@ -21,6 +21,8 @@ from pydantic import ValidationError
 
 from services.ingest.formats.decoding import decode_text
 from services.ingest.formats.errors import FormatError
+from services.ingest.formats.feed import parse_feed
+from services.ingest.formats.generic_html import parse_generic_html
 from services.ingest.formats.html_page import parse_html_page
 from services.ingest.formats.items import ParsedItem
 from services.ingest.formats.newsml_g2 import parse_newsml_g2
@@ -45,7 +47,10 @@ def _text_page(data: bytes, charset: str | None, source_timezone: str) -> list[P
 
 def _html(data: bytes, charset: str | None, source_timezone: str) -> list[ParsedItem]:
     """A page in the seed's layout when it is one, else any article page."""
-    return [parse_html_page(decode_text(data, charset), source_timezone=source_timezone)]
+    try:
+        return [parse_html_page(decode_text(data, charset), source_timezone=source_timezone)]
+    except (FormatError, ValidationError):
+        return parse_generic_html(data, charset=charset, source_timezone=source_timezone)
 
 
 FORMATS: dict[str, Parser] = {
@@ -54,6 +59,7 @@ FORMATS: dict[str, Parser] = {
     "ninjs": _wire(parse_ninjs),
     "nitf": _wire(parse_nitf),
     "newsml-g2": _wire(parse_newsml_g2),
+    "feed": _wire(parse_feed),
 }
 
 BY_TYPE: dict[str, str] = {
@@ -66,11 +72,22 @@ BY_TYPE: dict[str, str] = {
     "application/vnd.iptc.nitf+xml": "nitf",
     "application/vnd.iptc.g2.newsitem+xml": "newsml-g2",
     "application/vnd.iptc.g2.newsmessage+xml": "newsml-g2",
+    "application/rss+xml": "feed",
+    "application/atom+xml": "feed",
+    "application/rdf+xml": "feed",
 }
 GENERIC_TYPES = ("application/json", "application/xml", "text/xml", "application/octet-stream")
 
 _ROOT = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?([A-Za-z_][\w.-]*)[\s/>]")
-_ROOTS = {b"nitf": "nitf", b"newsMessage": "newsml-g2", b"newsItem": "newsml-g2", b"html": "html"}
+_ROOTS = {
+    b"nitf": "nitf",
+    b"newsMessage": "newsml-g2",
+    b"newsItem": "newsml-g2",
+    b"rss": "feed",
+    b"RDF": "feed",
+    b"feed": "feed",
+    b"html": "html",
+}
 
 
 def supported_types() -> list[str]:

@@ -1,0 +1,237 @@
+"""The RSS/Atom parser: golden outputs per fixture, bad input, encodings, and mutation fuzzing.
+
+Regenerate the goldens after a deliberate mapping change with
+`FEED_REGENERATE=1 .venv/bin/python -m pytest tests/unit/test_feed.py`, then read the diff.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from schemas.article import ArticleSubmission
+from services.ingest.formats.errors import FormatError
+from services.ingest.formats.feed import parse_feed
+from services.ingest.formats.items import ParsedItem, Withdrawal
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "formats" / "feed"
+DOCUMENTS = sorted(FIXTURES.glob("*.xml"))
+
+
+def as_json(item: ParsedItem) -> dict[str, Any]:
+    if isinstance(item, ArticleSubmission):
+        return item.model_dump(mode="json")
+    assert isinstance(item, FormatError)
+    return {"error": item.message, "location": item.location}
+
+
+def _rss(items: str, *, head: str = '<?xml version="1.0" encoding="utf-8"?>') -> bytes:
+    return (f'{head}<rss version="2.0"><channel><title>Test Wire</title>{items}</channel></rss>').encode()
+
+
+def _item(
+    title: str = "A headline", date: str = "Mon, 07 Apr 2025 11:00:00 +0000", body: str = "Text."
+) -> str:
+    return f"<item><title>{title}</title><pubDate>{date}</pubDate><description>{body}</description></item>"
+
+
+def test_there_is_a_fixture_for_each_case() -> None:
+    assert {p.stem for p in DOCUMENTS} >= {"rss2_content_encoded", "atom_feed", "rss_broken_item", "rss1_rdf"}
+
+
+@pytest.mark.parametrize("path", DOCUMENTS, ids=lambda p: p.stem)
+def test_golden(path: Path) -> None:
+    got = [as_json(item) for item in parse_feed(path.read_bytes(), source_timezone="Europe/London")]
+    golden = path.with_suffix(".expected.json")
+    if os.environ.get("FEED_REGENERATE"):
+        golden.write_text(json.dumps(got, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    assert got == json.loads(golden.read_text(encoding="utf-8"))
+
+
+def test_one_entry_per_item_and_broken_items_are_located() -> None:
+    items = parse_feed((FIXTURES / "rss_broken_item.xml").read_bytes())
+    assert len(items) == 4
+    errors = [(i.location, i.message) for i in items if isinstance(i, FormatError)]
+    assert [loc for loc, _ in errors] == ["entries[1].title", "entries[2].published"]
+
+
+def test_body_is_sanitised_by_our_rules_and_links_stay_relative() -> None:
+    first = parse_feed((FIXTURES / "rss2_content_encoded.xml").read_bytes())[0]
+    assert isinstance(first, ArticleSubmission)
+    assert first.body_html is not None
+    assert "<script" not in first.body_html
+    assert "onclick" not in first.body_html
+    assert 'href="/trust"' in first.body_html  # not resolved against any base
+    assert first.dateline == "ORRIN QUAY (Courier)"
+    assert first.body[0].startswith("The restored tidal mill")
+
+
+def test_dates_keep_the_feed_offset_and_naive_ones_take_the_source_zone() -> None:
+    items = parse_feed(
+        _rss(_item(date="Tue, 08 Apr 2025 09:15:00 -0400") + _item(date="2025-04-08T09:15:00")),
+        source_timezone="Asia/Tokyo",
+    )
+    assert [i.published_at.isoformat() for i in items if isinstance(i, ArticleSubmission)] == [
+        "2025-04-08T09:15:00-04:00",
+        "2025-04-08T09:15:00+09:00",
+    ]
+
+
+def test_updated_falls_back_for_published_only_when_missing() -> None:
+    atom = (
+        b'<feed xmlns="http://www.w3.org/2005/Atom"><title>T</title><entry><title>X</title>'
+        b"<updated>2025-01-02T03:04:05Z</updated><summary>s</summary></entry></feed>"
+    )
+    (item,) = parse_feed(atom)
+    assert isinstance(item, ArticleSubmission)
+    assert item.published_at.isoformat() == "2025-01-02T03:04:05+00:00"
+    assert item.updated_at is None
+
+
+def test_contract_violations_name_the_feed_element() -> None:
+    atom = (
+        b'<feed xmlns="http://www.w3.org/2005/Atom"><title>T</title><entry><title>X</title>'
+        b"<published>2025-01-02T00:00:00Z</published><updated>2025-01-01T00:00:00Z</updated>"
+        b"<summary>s</summary></entry></feed>"
+    )
+    (item,) = parse_feed(atom)
+    assert isinstance(item, FormatError)
+    assert item.location == "entries[0].updated"
+    (long_id,) = parse_feed(_rss(_item().replace("<title>", f"<guid>{'g' * 600}</guid><title>")))
+    assert isinstance(long_id, FormatError)
+    assert long_id.location == "entries[0].id"
+
+
+def test_entry_without_any_text_is_an_item_error() -> None:
+    (item,) = parse_feed(
+        _rss("<item><title>T</title><pubDate>Mon, 07 Apr 2025 11:00:00 GMT</pubDate></item>")
+    )
+    assert isinstance(item, FormatError)
+    assert item.location == "entries[0].content"
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"",
+        b"plain words, no markup",
+        b"<html><body><p>a web page</p></body></html>",
+        b"<rss><channel><item><ti",
+    ],
+)
+def test_documents_that_are_not_feeds_raise(data: bytes) -> None:
+    with pytest.raises(FormatError) as caught:
+        parse_feed(data)
+    assert caught.value.location is not None
+
+
+def test_fatal_errors_carry_the_line() -> None:
+    with pytest.raises(FormatError) as caught:
+        parse_feed(b'<?xml version="1.0"?>\n<rss version="2.0">\n<channel>\n<title>T</tit')
+    assert caught.value.location is not None
+    assert caught.value.location.startswith("line ")
+
+
+def test_empty_but_valid_feed_has_no_entries() -> None:
+    assert parse_feed(_rss("")) == []
+
+
+def test_entity_declarations_are_refused() -> None:
+    bomb = b'<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY a "aaaa">]><rss version="2.0"><channel/></rss>'
+    with pytest.raises(FormatError, match="entity"):
+        parse_feed(bomb)
+
+
+def test_bytes_are_never_taken_for_a_file_name(tmp_path: Path) -> None:
+    secret = tmp_path / "secret.xml"
+    secret.write_bytes(_rss(_item(title="From disk")))
+    with pytest.raises(FormatError):
+        parse_feed(str(secret).encode())
+
+
+def test_cp1252_smart_quotes_in_a_utf8_feed() -> None:
+    data = b'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>W</title>' + (
+        b"<item><title>Mayor\x92s \x93plan\x94</title><pubDate>Mon, 07 Apr 2025 11:00:00 GMT</pubDate>"
+        b"<description>Caf\xe9 opens.</description></item></channel></rss>"
+    )
+    (item,) = parse_feed(data)
+    assert isinstance(item, ArticleSubmission)
+    assert item.headline == "Mayor\u2019s \u201cplan\u201d"
+    assert item.body == ["Caf\u00e9 opens."]
+
+
+@pytest.mark.parametrize("charset", ["windows-1252", "iso-8859-1"])
+def test_declared_charsets(charset: str) -> None:
+    text = _rss(_item(title="Fête de la Bière \u2014 Ålesund"), head="").decode()
+    (by_header,) = parse_feed(text.encode("cp1252"), charset=charset)
+    declared = f'<?xml version="1.0" encoding="{charset}"?>{text}'.encode("cp1252")
+    (by_declaration,) = parse_feed(declared, charset="utf-8")  # the document's own declaration wins
+    for item in (by_header, by_declaration):
+        assert isinstance(item, ArticleSubmission)
+        assert item.headline == "Fête de la Bière \u2014 Ålesund"
+
+
+def test_utf16_with_bom() -> None:
+    data = _rss(_item(title="Über die Brücke"), head='<?xml version="1.0" encoding="utf-16"?>').decode()
+    (item,) = parse_feed(data.encode("utf-16"))
+    assert isinstance(item, ArticleSubmission)
+    assert item.headline == "Über die Brücke"
+
+
+def test_unknown_source_zone_is_a_settings_error() -> None:
+    with pytest.raises(FormatError) as caught:
+        parse_feed(_rss(_item()), source_timezone="Mars/Olympus")
+    assert caught.value.location == "settings"
+
+
+# --- fuzzing: whatever a feed sends, the parser answers with items or a FormatError -------------
+
+
+@st.composite
+def _mutated(draw: st.DrawFn) -> bytes:
+    data = draw(st.sampled_from(DOCUMENTS)).read_bytes()
+    for _ in range(draw(st.integers(1, 4))):
+        action = draw(
+            st.sampled_from(["truncate", "delete_tag", "insert_text", "insert_bytes", "delete_span"])
+        )
+        at = draw(st.integers(0, len(data)))
+        if action == "truncate":
+            data = data[:at]
+        elif action == "delete_tag":
+            start = data.find(b"<", at)
+            end = data.find(b">", start)
+            if start >= 0 and end >= 0:
+                data = data[:start] + data[end + 1 :]
+        elif action == "insert_text":
+            text = draw(st.text(alphabet=st.sampled_from(list("<>&;/\"' abc]]!?-=:\n")), max_size=12))
+            data = data[:at] + text.encode() + data[at:]
+        elif action == "insert_bytes":
+            data = data[:at] + draw(st.binary(max_size=8)) + data[at:]
+        else:
+            data = data[:at] + data[at + draw(st.integers(1, 40)) :]
+    return data
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_mutated())
+def test_mutations_yield_items_or_a_format_error(data: bytes) -> None:
+    try:
+        items = parse_feed(data)
+    except FormatError as exc:
+        error: FormatError | None = exc
+    else:
+        error = None
+    if error is not None:
+        assert error.location is not None
+        return
+    assert isinstance(items, list)
+    for item in items:
+        assert isinstance(item, ArticleSubmission | Withdrawal | FormatError)
+        if isinstance(item, FormatError):
+            assert item.location is not None

@@ -1,0 +1,204 @@
+"""The generic article-page parser: goldens, metadata precedence, boilerplate kept out, errors, fuzzing.
+
+Regenerate the goldens after a deliberate mapping change with
+`HTML_REGENERATE=1 .venv/bin/python -m pytest tests/unit/test_generic_html.py`, then read the diff.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from schemas.article import ArticleSubmission
+from services.ingest.formats.errors import FormatError
+from services.ingest.formats.generic_html import parse_generic_html
+from services.ingest.formats.items import ParsedItem, Withdrawal
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "formats" / "html"
+DOCUMENTS = sorted(FIXTURES.glob("*.html"))
+_STORY = "".join(
+    f"<p>Paragraph {n} of the story about the lock keeper's cottage, which the canal trust has "
+    f"repainted in its original green and opened to walkers on the towpath every weekend.</p>"
+    for n in range(1, 5)
+)
+
+
+def as_json(item: ParsedItem) -> dict[str, Any]:
+    if isinstance(item, ArticleSubmission):
+        return item.model_dump(mode="json")
+    assert isinstance(item, FormatError)
+    return {"error": item.message, "location": item.location}
+
+
+def _page(head: str, body: str = _STORY, *, charset: str = "utf-8") -> str:
+    return f'<html><head><meta charset="{charset}">{head}</head><body><article>{body}</article></body></html>'
+
+
+def _one(data: bytes, **kwargs: Any) -> ArticleSubmission:
+    (item,) = parse_generic_html(data, **kwargs)
+    assert isinstance(item, ArticleSubmission)
+    return item
+
+
+def test_there_is_a_fixture_for_each_case() -> None:
+    assert {p.stem for p in DOCUMENTS} >= {"jsonld_newsarticle", "opengraph_only", "messy_sidebars"}
+
+
+@pytest.mark.parametrize("path", DOCUMENTS, ids=lambda p: p.stem)
+def test_golden(path: Path) -> None:
+    got = [as_json(item) for item in parse_generic_html(path.read_bytes(), source_timezone="Europe/London")]
+    golden = path.with_suffix(".expected.json")
+    if os.environ.get("HTML_REGENERATE"):
+        golden.write_text(json.dumps(got, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    assert got == json.loads(golden.read_text(encoding="utf-8"))
+
+
+def test_sidebars_share_bars_newsletters_and_footers_stay_out_of_the_body() -> None:
+    item = _one((FIXTURES / "messy_sidebars.html").read_bytes())
+    text = " ".join(item.body) + " " + (item.body_html or "")
+    for furniture in (
+        "Related stories",
+        "Lifeboat station",
+        "Fish auction",
+        "Most read",
+        "regatta",
+        "Read more",
+        "Tugboat crew",
+        "Share on",
+        "Share this article",
+        "Copy link",
+        "newsletter",
+        "Sign up",
+        "morning briefing",
+        "Rope Walk",
+        "Privacy policy",
+        "Subscribe",
+        "Weather",
+    ):
+        assert furniture not in text, furniture
+    assert len(item.body) == 4
+    assert item.dateline == "SALTMERE"
+
+
+def test_json_ld_wins_over_open_graph_and_title() -> None:
+    item = _one((FIXTURES / "jsonld_newsarticle.html").read_bytes())
+    assert item.headline == "Glassworks chimney in Brindle Cross to be saved as a landmark"  # not og:title
+    assert item.published_at.isoformat() == "2025-02-10T09:30:00+01:00"  # not article:published_time
+    assert [b.name for b in item.bylines] == ["Rosalind Achebe", "Emrys Hale"]
+    assert item.source.name == "Kestrel Valley Post"
+    assert str(item.canonical_url) == "https://kvpost.example.invalid/local/glassworks-chimney"
+
+
+def test_json_ld_as_a_list_with_a_plain_author_and_string_page() -> None:
+    ld = json.dumps(
+        [
+            {"@type": "BreadcrumbList"},
+            {
+                "@type": "Article",
+                "headline": "Canal cottage repainted",
+                "datePublished": "2025-09-01T12:00:00",
+                "author": "Wren Tolley",
+                "publisher": {"name": "Towpath News"},
+                "keywords": ["canals", "heritage"],
+                "inLanguage": {"@type": "Language", "name": "en"},
+                "url": "https://towpath.example.invalid/cottage",
+            },
+        ]
+    )
+    head = (
+        f'<script type="application/ld+json">{ld}</script><script type="application/ld+json">{{bad</script>'
+    )
+    item = _one(_page(head).encode(), source_timezone="Europe/Paris")
+    assert item.headline == "Canal cottage repainted"
+    assert item.published_at.isoformat() == "2025-09-01T12:00:00+02:00"
+    assert [b.name for b in item.bylines] == ["Wren Tolley"]
+    assert item.tags == ["canals", "heritage"]
+    assert item.language == "en"
+    assert str(item.canonical_url) == "https://towpath.example.invalid/cottage"
+
+
+def test_byline_paragraph_becomes_bylines() -> None:
+    head = '<title>Cottage</title><meta property="article:published_time" content="2025-09-01T12:00:00Z">'
+    item = _one(_page(head, "<h1>Cottage</h1><p>By Ada Quill and Bram Stoll</p>" + _STORY).encode())
+    assert [b.name for b in item.bylines] == ["Ada Quill", "Bram Stoll"]
+    assert not item.body[0].startswith("By ")
+
+
+def test_missing_headline_and_date_are_located() -> None:
+    with pytest.raises(FormatError) as no_date:
+        parse_generic_html(_page("<title>Only a title</title>").encode())
+    assert no_date.value.location == "meta"
+    ld = '{"@type": "NewsArticle", "headline": "H", "datePublished": "yesterday"}'
+    with pytest.raises(FormatError) as bad_date:
+        parse_generic_html(_page(f'<script type="application/ld+json">{ld}</script>').encode())
+    assert bad_date.value.location == "json-ld datePublished"
+    page = '<html><head><meta property="article:published_time" content="2025-01-01T00:00:00Z"></head>'
+    with pytest.raises(FormatError) as no_headline:
+        parse_generic_html(page.encode() + b"<body><p>x</p></body></html>")
+    assert no_headline.value.location == "meta"
+
+
+@pytest.mark.parametrize("data", [b"", b"   ", b"\x00\x01binary"])
+def test_unreadable_pages_raise(data: bytes) -> None:
+    with pytest.raises(FormatError):
+        parse_generic_html(data)
+
+
+def test_cp1252_by_meta_charset_and_by_fallback() -> None:
+    head = '<title>T</title><meta property="article:published_time" content="2025-01-01T00:00:00Z">'
+    body = "<h1>Caf\u00e9 \u201cSolstice\u201d opens</h1>" + _STORY
+    by_meta = _page(head, body, charset="windows-1252").encode("cp1252")
+    assert _one(by_meta).headline == "Caf\u00e9 \u201cSolstice\u201d opens"
+    mislabelled = _page(head, body).encode("cp1252")  # says UTF-8, sends Windows-1252
+    assert _one(mislabelled).headline == "Caf\u00e9 \u201cSolstice\u201d opens"
+    assert _one(_page(head, body).encode("cp1252"), charset="cp1252").headline.startswith("Caf\u00e9")
+
+
+# --- fuzzing: whatever a site sends, the parser answers with an item or a FormatError -----------
+
+
+@st.composite
+def _mutated(draw: st.DrawFn) -> bytes:
+    data = draw(st.sampled_from(DOCUMENTS)).read_bytes()
+    for _ in range(draw(st.integers(1, 4))):
+        action = draw(
+            st.sampled_from(["truncate", "delete_tag", "insert_text", "insert_bytes", "delete_span"])
+        )
+        at = draw(st.integers(0, len(data)))
+        if action == "truncate":
+            data = data[:at]
+        elif action == "delete_tag":
+            start = data.find(b"<", at)
+            end = data.find(b">", start)
+            if start >= 0 and end >= 0:
+                data = data[:start] + data[end + 1 :]
+        elif action == "insert_text":
+            text = draw(st.text(alphabet=st.sampled_from(list('<>&;/"{}[] abc:,\n')), max_size=12))
+            data = data[:at] + text.encode() + data[at:]
+        elif action == "insert_bytes":
+            data = data[:at] + draw(st.binary(max_size=8)) + data[at:]
+        else:
+            data = data[:at] + data[at + draw(st.integers(1, 60)) :]
+    return data
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_mutated())
+def test_mutations_yield_an_item_or_a_format_error(data: bytes) -> None:
+    try:
+        items = parse_generic_html(data)
+    except FormatError as exc:
+        error: FormatError | None = exc
+    else:
+        error = None
+    if error is not None:
+        assert error.location is not None
+        return
+    assert len(items) == 1
+    assert isinstance(items[0], ArticleSubmission | Withdrawal | FormatError)
