@@ -16,7 +16,7 @@ from schemas.article import (
 )
 from schemas.control import ControlNotice
 from schemas.dead_letter import DeadLetter
-from schemas.enriched import ArticleFacts, Dateline, EnrichedArticle, Entity, SidebarLink
+from schemas.enriched import ArticleFacts, Dateline, EnrichedArticle, Entity, LinkUpdate, SidebarLink
 
 SCHEMA_VERSION = 1
 
@@ -31,6 +31,7 @@ __all__ = [
     "EnrichedArticle",
     "Entity",
     "IngestMeta",
+    "LinkUpdate",
     "OriginalPayload",
     "RawArticle",
     "SidebarItem",

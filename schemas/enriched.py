@@ -54,3 +54,16 @@ class EnrichedArticle(Message):
     duplicate_of: str | None = Field(None, description="The earlier article this one nearly copies.")
     links: list[SidebarLink] = Field(default_factory=list)
     enriched_at: AwareDatetime
+
+
+class LinkUpdate(Message):
+    """New sidebar links for an article already published (on `articles.links`).
+
+    When a new article is related to older ones, their Related lists gain it: enrich
+    emits one update per older article, and the indexer applies it as a partial update.
+    """
+
+    article_id: str
+    kind: LinkKind
+    links: list[SidebarLink] = Field(description="The complete list of this kind, replacing the old one.")
+    issued_at: AwareDatetime

@@ -10,7 +10,7 @@ from pydantic import BaseModel
 from schemas.article import ArticleSubmission, RawArticle
 from schemas.control import ControlNotice
 from schemas.dead_letter import DeadLetter
-from schemas.enriched import EnrichedArticle
+from schemas.enriched import EnrichedArticle, LinkUpdate
 
 JSON_DIR = Path(__file__).with_name("json")
 
@@ -20,6 +20,7 @@ EXPORTED: dict[str, type[BaseModel]] = {
     "enriched-article": EnrichedArticle,
     "dead-letter": DeadLetter,
     "control-notice": ControlNotice,
+    "link-update": LinkUpdate,
 }
 
 

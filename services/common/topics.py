@@ -51,7 +51,13 @@ CONTROL = TopicSpec(
     {"cleanup.policy": "delete", "retention.ms": WEEK_MS},
 )
 
-ALL_TOPICS: tuple[TopicSpec, ...] = (RAW, ENRICHED, DLQ, CONTROL)
+LINKS = TopicSpec(
+    "articles.links",
+    "Sidebar link updates for articles already published, keyed by article id.",
+    {"cleanup.policy": "compact"},
+)
+
+ALL_TOPICS: tuple[TopicSpec, ...] = (RAW, ENRICHED, DLQ, CONTROL, LINKS)
 
 
 def ensure_topics(
