@@ -85,12 +85,15 @@ def parse_feed(data: bytes, *, charset: str | None = None, source_timezone: str 
     if _declares_entities(data):
         raise FormatError("entity declarations are not allowed", "document")
     utf8 = _as_utf8(data, charset)
-    parsed = feedparser.parse(
-        io.BytesIO(utf8),
-        response_headers={"content-type": "application/xml; charset=utf-8"},
-        resolve_relative_uris=False,
-        sanitize_html=False,
-    )
+    try:
+        parsed = feedparser.parse(
+            io.BytesIO(utf8),
+            response_headers={"content-type": "application/xml; charset=utf-8"},
+            resolve_relative_uris=False,
+            sanitize_html=False,
+        )
+    except Exception as exc:  # feedparser's own parsers can fail on malformed markup (e.g. ValueError)
+        raise FormatError(f"not a readable feed: {type(exc).__name__}: {exc}", "document") from exc
     entries: list[Any] = list(parsed.get("entries") or [])
     problem = parsed.get("bozo_exception") if parsed.get("bozo") else None
     if problem is not None and not any(entries):  # broken before any entry had a field
