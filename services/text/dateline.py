@@ -155,3 +155,14 @@ def _parts(match: re.Match[str] | None) -> DatelineParts | None:
         region=region,
         agency=agency.strip() if agency else None,
     )
+
+
+def strip_lede_dateline(body: list[str]) -> tuple[str | None, list[str]]:
+    """The dateline opening the first paragraph (as written), and the paragraphs without it."""
+    if not body:
+        return None, body
+    found, rest = split_dateline(body[0])
+    if found is None:
+        return None, body
+    rest = rest.strip()
+    return found.raw, ([rest] if rest else []) + body[1:]

@@ -43,7 +43,8 @@ from services.ingest.body_text import paragraphs_from_html, sanitize_html
 from services.ingest.formats.decoding import decode_text
 from services.ingest.formats.errors import FormatError
 from services.ingest.formats.items import ParsedItem
-from services.text.dateline import split_dateline
+from services.ingest.formats.safe_xml import declares_entities
+from services.text.dateline import strip_lede_dateline
 
 DEFAULT_SOURCE = "unknown"
 HTML_TYPES = ("text/html", "application/xhtml+xml")
@@ -82,7 +83,7 @@ _ORIGINS = {
 def parse_feed(data: bytes, *, charset: str | None = None, source_timezone: str = "UTC") -> list[ParsedItem]:
     """One entry per feed item, in feed order: the article, or the FormatError that item raised."""
     zone = _zone(source_timezone)
-    if _declares_entities(data):
+    if declares_entities(data):
         raise FormatError("entity declarations are not allowed", "document")
     utf8 = _as_utf8(data, charset)
     try:
@@ -119,15 +120,6 @@ def _zone(name: str) -> ZoneInfo:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError, OSError) as exc:
         raise FormatError(f"unknown source time zone {name!r}", "settings") from exc
-
-
-def _declares_entities(data: bytes) -> bool:
-    """A DOCTYPE followed by an ENTITY declaration, in the ASCII and UTF-16 spellings."""
-    for codec in ("ascii", "utf-16-le", "utf-16-be"):
-        doctype = data.find("<!DOCTYPE".encode(codec))
-        if doctype >= 0 and data.find("<!ENTITY".encode(codec), doctype) >= 0:
-            return True
-    return False
 
 
 def _as_utf8(data: bytes, charset: str | None) -> bytes:
@@ -184,12 +176,7 @@ def _article(
     if not body and not body_html:
         raise FormatError("the entry has no content, description or summary", f"{where}.content")
     subheadline = _subheadline(entry, body)
-    dateline = None
-    if body:
-        found, rest = split_dateline(body[0])
-        if found is not None:
-            dateline = found.raw
-            body = ([rest.strip()] if rest.strip() else []) + body[1:]
+    dateline, body = strip_lede_dateline(body)
     fields: dict[str, Any] = {
         "headline": headline,
         "subheadline": subheadline,

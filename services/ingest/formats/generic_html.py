@@ -39,7 +39,7 @@ from services.ingest.body_text import paragraphs_from_html, sanitize_html
 from services.ingest.formats.decoding import decode_text
 from services.ingest.formats.errors import FormatError
 from services.ingest.formats.items import ParsedItem
-from services.text.dateline import split_dateline
+from services.text.dateline import strip_lede_dateline
 
 ARTICLE_TYPES = frozenset(
     {
@@ -123,12 +123,7 @@ def parse_generic_html(
     if body and (by := _BY_LINE.match(body[0])) and (names := _names(by.group("names"))):
         body = body[1:]
         authors = authors or names
-    dateline = None
-    if body:
-        found, rest = split_dateline(body[0])
-        if found is not None:
-            dateline = found.raw
-            body = ([rest.strip()] if rest.strip() else []) + body[1:]
+    dateline, body = strip_lede_dateline(body)
 
     language, _ = _first(evidence, "language")
     description, _ = _first(evidence, "description")

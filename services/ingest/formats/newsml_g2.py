@@ -44,11 +44,11 @@ from services.ingest.formats.nitf import (
     markup_html,
     nitf_body,
     source_zone,
-    strip_lede_dateline,
     unique_tags,
     validated,
 )
 from services.ingest.formats.safe_xml import child, children, local_name, parse_xml, path, text_of
+from services.text.dateline import strip_lede_dateline
 
 NAMESPACE = "http://iptc.org/std/nar/2006-10-01/"
 DEFAULT_SOURCE = "NewsML-G2"

@@ -40,7 +40,7 @@ from schemas.article import ArticleSubmission
 from services.ingest.formats.decoding import decode_text
 from services.ingest.formats.errors import FormatError
 from services.ingest.formats.items import ParsedItem, Withdrawal
-from services.text.dateline import split_dateline
+from services.text.dateline import strip_lede_dateline
 
 Version = Literal["1", "2", "3"]
 DEFAULT_SOURCE = "ninjs"
@@ -565,11 +565,8 @@ def _to_item(obj: Mapping[str, Any], version: Version, zone: ZoneInfo) -> Articl
     dateline = model.located.strip() if model.located and model.located.strip() else None
     if dateline:
         origins["dateline"] = f"/{names['located']}"
-    if body:
-        found, rest = split_dateline(body[0])
-        if found:
-            body[0] = rest
-            dateline = dateline or found.raw
+    lede_dateline, body = strip_lede_dateline(body)
+    dateline = dateline or lede_dateline
     others = [
         h for h in item.headlines if h is not chosen and _plain(h.value) and _plain(h.value) != headline
     ]

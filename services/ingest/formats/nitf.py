@@ -46,7 +46,7 @@ from services.ingest.formats.safe_xml import (
     path,
     text_of,
 )
-from services.text.dateline import split_dateline
+from services.text.dateline import strip_lede_dateline
 
 DEFAULT_SOURCE = "NITF"
 WITHDRAWN_STATUSES = ("withheld", "canceled", "cancelled")
@@ -206,17 +206,6 @@ def validated(fields: Mapping[str, Any], origins: Mapping[str, str], item_path: 
             named = [(first["msg"].find(name), name) for name in fields if name in first["msg"]]
             target = min(named)[1] if named else "body"
         raise FormatError(f"invalid {target}: {first['msg']}", origins.get(target, item_path)) from exc
-
-
-def strip_lede_dateline(body: list[str]) -> tuple[str | None, list[str]]:
-    """The dateline opening the first paragraph, and the paragraphs without it."""
-    if not body:
-        return None, body
-    found, rest = split_dateline(body[0])
-    if found is None:
-        return None, body
-    rest = rest.strip()
-    return found.raw, ([rest] if rest else []) + body[1:]
 
 
 def markup_html(element: etree._Element) -> str:

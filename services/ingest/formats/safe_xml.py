@@ -49,7 +49,7 @@ def _parser() -> etree.XMLParser:
     )
 
 
-def _declares_entities(data: bytes) -> bool:
+def declares_entities(data: bytes) -> bool:
     """A DOCTYPE followed by an ENTITY declaration, looked for in the ASCII and UTF-16 spellings.
 
     This runs before lxml sees the bytes, so a hostile document is refused before any parsing
@@ -93,7 +93,7 @@ def _transcoded(data: bytes, charset: str | None) -> bytes:
 
 def parse_xml(data: bytes, charset: str | None) -> etree._Element:
     """The root element of a feed document, or FormatError with the line where it breaks."""
-    if _declares_entities(data):
+    if declares_entities(data):
         raise FormatError("entity declarations are not allowed", "document")
     try:
         root = etree.fromstring(_transcoded(data, charset), _parser())
