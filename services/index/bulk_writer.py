@@ -87,7 +87,11 @@ class BulkWriter:
         self._stop = stop or threading.Event()
 
     def ensure_index(self) -> None:
-        """Create the concrete index and point both aliases at it, if that is not done yet."""
+        """Create the concrete index and point both aliases at it, if that is not done yet.
+
+        The aliases come from IndexNames.aliases(), so the read alias's withdrawn filter is
+        defined once and is part of the index from its first moment.
+        """
         if self._es.indices.exists(index=self._names.concrete):
             return
         body = load_index_body(self._names.version)
@@ -96,7 +100,7 @@ class BulkWriter:
                 index=self._names.concrete,
                 settings=body["settings"],
                 mappings=body["mappings"],
-                aliases={self._names.read_alias: {}, self._names.write_alias: {"is_write_index": True}},
+                aliases=self._names.aliases(),
             )
         except ApiError as exc:
             if exc.meta.status != 400 or "resource_already_exists" not in str(exc):

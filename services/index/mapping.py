@@ -9,6 +9,10 @@ from typing import Any
 
 MAPPINGS_DIR = Path(__file__).resolve().parents[2] / "schemas" / "elasticsearch"
 
+# `must_not` rather than `withdrawn: false`, so that a document lacking the field
+# (written by hand, or by an older writer) stays visible instead of vanishing.
+VISIBLE_ONLY: dict[str, Any] = {"bool": {"must_not": [{"term": {"withdrawn": True}}]}}
+
 
 def load_index_body(version: int) -> dict[str, Any]:
     body = json.loads((MAPPINGS_DIR / f"articles-v{version}.json").read_text())
@@ -32,3 +36,16 @@ class IndexNames:
     @property
     def write_alias(self) -> str:
         return f"{self.prefix}-write"
+
+    def aliases(self) -> dict[str, dict[str, Any]]:
+        """The aliases body for the concrete index: the one place both aliases are defined.
+
+        The read alias carries the withdrawn filter so that every search through it hides
+        withdrawn articles: a UI cannot forget a filter it never has to write. The write
+        alias has no filter (the indexer must reach withdrawn documents to update them)
+        and is the write index, so a later version can take the writes over by moving it.
+        """
+        return {
+            self.read_alias: {"filter": VISIBLE_ONLY},
+            self.write_alias: {"is_write_index": True},
+        }
