@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from bench import ingest_throughput
+from bench import index_throughput, ingest_throughput
 from bench.harness import Benchmark
 
 BENCHMARKS: list[Benchmark] = [
     ingest_throughput.BENCHMARK,
+    index_throughput.BENCHMARK,
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import AwareDatetime, Base64Bytes, Field
+from pydantic import AwareDatetime, ConfigDict, Field
 
 from schemas.base import Message
 
@@ -12,10 +12,15 @@ Stage = Literal["ingest", "enrich", "index"]
 
 
 class DeadLetter(Message):
+    # Bytes travel as base64 in JSON; in Python they stay the bytes that failed.
+    model_config = ConfigDict(extra="forbid", ser_json_bytes="base64", val_json_bytes="base64")
+
     stage: Stage
     error_class: str = Field(description="e.g. 'ValidationError', 'mapper_parsing_exception'.")
     message: str
-    original: Base64Bytes = Field(description="The message's value as it was consumed (base64 in JSON).")
+    original: bytes = Field(
+        description="The message's value as it was consumed; in JSON, URL-safe base64 (RFC 4648 section 5)."
+    )
     original_key: str | None = None
     topic: str | None = None
     partition: int | None = None

@@ -13,7 +13,7 @@ import logging
 import random
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from elastic_transport import ConnectionError as TransportConnectionError
@@ -29,12 +29,17 @@ RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
 
 @dataclass(frozen=True)
 class IndexRequest:
-    """One document to write, with what a dead letter would need to point back at it."""
+    """One document to write, with what a dead letter would need to point back at it.
+
+    A request with a `fallback` is a partial update (a withdrawal): it changes the stored
+    document, and when there is none yet, the fallback document is indexed at `version`.
+    """
 
     doc_id: str
     version: int
     document: dict[str, Any]
     source_ref: Any = None
+    fallback: dict[str, Any] | None = None
 
 
 @dataclass
@@ -48,10 +53,12 @@ class WriteReport:
 
 
 def classify(item: dict[str, Any]) -> str:
-    """One bulk item's answer as 'ok', 'superseded', 'retry' or 'reject'."""
+    """One bulk item's answer as 'ok', 'superseded', 'retry', 'missing' (an update's target) or 'reject'."""
     status = int(item.get("status", 0))
     if 200 <= status < 300:
         return "ok"
+    if status == 404 and (item.get("error") or {}).get("type") == "document_missing_exception":
+        return "missing"
     if status == 409:
         return "superseded"
     if status in RETRYABLE_STATUS:
@@ -126,6 +133,8 @@ class BulkWriter:
                     report.superseded += 1
                 elif outcome == "retry":
                     retry.append(request)
+                elif outcome == "missing" and request.fallback is not None:
+                    retry.append(replace(request, document=request.fallback, fallback=None))
                 else:
                     error = item.get("error") or {}
                     report.rejected.append(
@@ -144,17 +153,12 @@ class BulkWriter:
     def _bulk(self, requests: list[IndexRequest]) -> list[dict[str, Any]]:
         operations: list[dict[str, Any]] = []
         for request in requests:
-            operations.append(
-                {
-                    "index": {
-                        "_index": self._names.write_alias,
-                        "_id": request.doc_id,
-                        "version": request.version,
-                        "version_type": "external_gte",
-                    }
-                }
-            )
-            operations.append(request.document)
+            target = {"_index": self._names.write_alias, "_id": request.doc_id}
+            if request.fallback is not None:
+                operations += [{"update": target}, {"doc": request.document}]
+            else:
+                action = {**target, "version": request.version, "version_type": "external_gte"}
+                operations += [{"index": action}, request.document]
         try:
             response = self._es.bulk(operations=operations, refresh=False)
         except (TransportConnectionError, ConnectionTimeout) as exc:

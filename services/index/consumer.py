@@ -1,4 +1,4 @@
-"""Kafka adapter: consume enriched articles in batches, write them, then commit.
+"""Kafka adapter: consume enriched articles and control notices in batches, write them, then commit.
 
 Offsets are committed only after Elasticsearch has settled every item of the
 batch (written, superseded, or dead-lettered with Kafka's acknowledgement).
@@ -15,12 +15,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from kafka import KafkaConsumer, KafkaProducer
-from kafka.errors import CommitFailedError
+from kafka.errors import CommitFailedError, RebalanceInProgressError
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
+from schemas.control import ControlNotice
 from schemas.enriched import EnrichedArticle
 from services.common.dead_letters import dead_letter
-from services.common.topics import DLQ, ENRICHED
+from services.common.topics import CONTROL, DLQ, ENRICHED
 from services.index.bulk_writer import (
     BulkWriter,
     ElasticsearchUnavailable,
@@ -28,7 +29,13 @@ from services.index.bulk_writer import (
     WriteReport,
     backoff_delay,
 )
-from services.index.documents import document_version, to_document
+from services.index.documents import (
+    document_version,
+    to_document,
+    withdrawal_fields,
+    withdrawal_stub,
+    withdrawal_version,
+)
 from services.index.settings import IndexSettings
 
 log = logging.getLogger(__name__)
@@ -74,11 +81,11 @@ class IndexConsumer:
         )
         # Learn the topic's partitions before joining the group: a member that joins
         # without them is assigned nothing and may not rejoin until metadata expires.
-        while not consumer.partitions_for_topic(ENRICHED.name):
+        while not all(consumer.partitions_for_topic(t) for t in (ENRICHED.name, CONTROL.name)):
             if self.stop_event.wait(0.5):
                 consumer.close(autocommit=False)
                 return
-        consumer.subscribe([ENRICHED.name])
+        consumer.subscribe([ENRICHED.name, CONTROL.name])
         producer = KafkaProducer(bootstrap_servers=s.kafka_bootstrap, acks="all", enable_idempotence=True)
         self.running = True
         try:
@@ -87,7 +94,7 @@ class IndexConsumer:
                 if records and self._settle(records, consumer, producer):
                     try:
                         consumer.commit()
-                    except CommitFailedError as exc:
+                    except (CommitFailedError, RebalanceInProgressError) as exc:
                         # The partitions moved to another member during the batch; it will
                         # write the same documents again, which the versions make harmless.
                         log.warning("commit failed after rebalance", extra={"error": str(exc)})
@@ -118,12 +125,9 @@ class IndexConsumer:
         dead = []
         for record in records:
             try:
-                enriched = EnrichedArticle.model_validate_json(record.value)
-                requests.append(
-                    IndexRequest(
-                        enriched.article.id, document_version(enriched), to_document(enriched), record
-                    )
-                )
+                request = self._request(record)
+                if request is not None:
+                    requests.append(request)
             except Exception as exc:  # an unreadable message must not stop the partition
                 dead.append(
                     dead_letter(
@@ -155,16 +159,42 @@ class IndexConsumer:
             )
         for letter in dead:
             self._metrics.dead_letters.labels(letter.error_class).inc()
+            log.warning(
+                "dead letter",
+                extra={
+                    "error": letter.error_class,
+                    "reason": letter.message[:500],
+                    "key": letter.original_key,
+                    "topic": letter.topic,
+                    "offset": letter.offset,
+                },
+            )
             producer.send(
                 DLQ.name, key=(letter.original_key or "").encode(), value=letter.model_dump_json().encode()
             )
         if dead:
             producer.flush()  # the DLQ must hold them before the offsets move past them
-            log.warning("dead letters sent", extra={"count": len(dead)})
         self._metrics.written.inc(report.written)
         self._metrics.superseded.inc(report.superseded)
         self._metrics.retried.inc(report.retried)
         return True
+
+    @staticmethod
+    def _request(record: Any) -> IndexRequest | None:
+        """The write a record asks for: an enriched article to index, or a withdrawal to apply."""
+        if record.topic == CONTROL.name:
+            notice = ControlNotice.model_validate_json(record.value)
+            if notice.action != "withdraw":
+                return None  # a correction arrives as a new revision on articles.enriched
+            return IndexRequest(
+                notice.article_id,
+                withdrawal_version(notice.revision),
+                withdrawal_fields(notice.reason, notice.issued_at),
+                record,
+                fallback=withdrawal_stub(notice.article_id, notice.revision, notice.reason, notice.issued_at),
+            )
+        enriched = EnrichedArticle.model_validate_json(record.value)
+        return IndexRequest(enriched.article.id, document_version(enriched), to_document(enriched), record)
 
     def _write_until_settled(
         self, requests: list[IndexRequest], consumer: KafkaConsumer

@@ -60,6 +60,22 @@ def withdrawal_fields(reason: str | None, withdrawn_at: datetime) -> dict[str, A
     }
 
 
+def withdrawal_stub(
+    article_id: str, revision: int | None, reason: str | None, withdrawn_at: datetime
+) -> dict[str, Any]:
+    """What stands for an article withdrawn before it was indexed (the notice overtook it)."""
+    return {"id": article_id, "revision": revision or 1, **withdrawal_fields(reason, withdrawn_at)}
+
+
+def withdrawal_version(revision: int | None) -> int:
+    """The highest version within the withdrawn revision.
+
+    Indexed at this version, the stub wins over any copy of that revision that arrives
+    later, while a correction (a higher revision) still replaces it.
+    """
+    return ((revision or 1) + 1) * _REVISION_WEIGHT - 1
+
+
 def to_document(enriched: EnrichedArticle) -> dict[str, Any]:
     article, facts = enriched.article, enriched.facts
     return {

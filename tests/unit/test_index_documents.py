@@ -240,3 +240,19 @@ def test_dateline_is_normalised_from_the_field_or_the_lede() -> None:
         "agency": "AP",
     }
     assert _enriched(dateline=None, body=["No dateline here."]).facts.dateline is None
+
+
+def test_withdrawal_versions_beat_their_revision_and_lose_to_a_correction() -> None:
+    from services.index.documents import withdrawal_stub, withdrawal_version
+
+    revision_1 = _enriched(revision=1, updated_at="2025-04-28T00:00:00Z")
+    revision_2 = _enriched(revision=2)
+    assert document_version(revision_1) < withdrawal_version(1) < document_version(revision_2)
+    assert withdrawal_version(None) == withdrawal_version(1)
+    stub = withdrawal_stub("feed-x", None, "pubstatus canceled", NOW)
+    assert (stub["id"], stub["revision"], stub["withdrawn"]) == ("feed-x", 1, True)
+
+
+def test_a_missing_update_target_is_its_own_outcome() -> None:
+    assert classify({"status": 404, "error": {"type": "document_missing_exception"}}) == "missing"
+    assert classify({"status": 404, "error": {"type": "index_not_found_exception"}}) == "reject"
