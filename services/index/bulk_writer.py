@@ -86,9 +86,12 @@ class BulkWriter:
         retry_initial_s: float = 0.2,
         retry_max_s: float = 30.0,
         stop: threading.Event | None = None,
+        target: str | None = None,
     ) -> None:
         self._es = client
         self._names = names
+        # Where writes go: the write alias, or (while reindexing) the new index directly.
+        self._target = target or names.write_alias
         self._retry_initial_s = retry_initial_s
         self._retry_max_s = retry_max_s
         self._stop = stop or threading.Event()
@@ -99,8 +102,8 @@ class BulkWriter:
         The aliases come from IndexNames.aliases(), so the read alias's withdrawn filter is
         defined once and is part of the index from its first moment.
         """
-        if self._es.indices.exists(index=self._names.concrete):
-            return
+        if self._es.indices.exists_alias(name=self._names.write_alias):
+            return  # the aliases may point at a reindexed generation: leave them be
         body = load_index_body(self._names.version)
         try:
             self._es.indices.create(
@@ -153,7 +156,7 @@ class BulkWriter:
     def _bulk(self, requests: list[IndexRequest]) -> list[dict[str, Any]]:
         operations: list[dict[str, Any]] = []
         for request in requests:
-            target = {"_index": self._names.write_alias, "_id": request.doc_id}
+            target = {"_index": self._target, "_id": request.doc_id}
             if request.fallback is not None:
                 operations += [{"update": target}, {"doc": request.document}]
             else:

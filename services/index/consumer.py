@@ -125,7 +125,7 @@ class IndexConsumer:
         dead = []
         for record in records:
             try:
-                request = self._request(record)
+                request = self.request_for(record)
                 if request is not None:
                     requests.append(request)
             except Exception as exc:  # an unreadable message must not stop the partition
@@ -180,7 +180,7 @@ class IndexConsumer:
         return True
 
     @staticmethod
-    def _request(record: Any) -> IndexRequest | None:
+    def request_for(record: Any) -> IndexRequest | None:
         """The write a record asks for: an enriched article to index, or a withdrawal to apply."""
         if record.topic == CONTROL.name:
             notice = ControlNotice.model_validate_json(record.value)

@@ -29,6 +29,10 @@ class IndexNames:
     def concrete(self) -> str:
         return f"{self.prefix}-v{self.version}"
 
+    def generation(self, stamp: str) -> str:
+        """A later concrete index of the same mapping version, built by a reindex."""
+        return f"{self.concrete}-{stamp}"
+
     @property
     def read_alias(self) -> str:
         return self.prefix

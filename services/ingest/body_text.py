@@ -40,6 +40,7 @@ ALLOWED_TAGS = {
 }
 BLOCK_TAGS = ("p", "h2", "h3", "h4", "h5", "h6", "blockquote", "li", "figcaption", "td", "th")
 _SPACE = re.compile(r"\s+")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def sanitize_html(raw: str) -> str:
@@ -60,6 +61,8 @@ def html_from_paragraphs(paragraphs: list[str]) -> str:
 
 def paragraphs_from_html(fragment: str) -> list[str]:
     """Plain text of each block element in document order (nested blocks are not repeated)."""
+    # lxml refuses control characters (and feeds do carry them); they are never text anyway.
+    fragment = _CONTROL.sub("", fragment)
     if not fragment.strip():
         return []
     root = lxml.html.fragment_fromstring(fragment, create_parent="div")

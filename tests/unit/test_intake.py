@@ -88,3 +88,8 @@ def test_a_withdrawal_names_the_id_its_article_was_given() -> None:
     notice = withdrawal_notice(withdrawal, issued_at=NOW)
     assert notice.article_id == article.id
     assert (notice.action, notice.reason, notice.revision) == ("withdraw", "pubstatus canceled", 3)
+
+
+def test_control_characters_in_html_bodies_are_dropped_not_fatal() -> None:
+    # Found by the feed mutation test: lxml refuses a \x01 inside a description.
+    assert paragraphs_from_html("<p>\x01The council \x00approved it.</p>") == ["The council approved it."]
