@@ -133,3 +133,22 @@ def pipeline_state(bootstrap: str, groups: list[str]) -> dict[str, Any]:
     finally:
         consumer.close()
         admin.close()
+
+
+def enriched_article(payload: dict[str, Any] | None = None, now: Any = None) -> Any:
+    """An EnrichedArticle made the way the pipeline makes it, from a submission (default: a fresh one)."""
+    from datetime import UTC, datetime
+
+    from schemas.article import ArticleSubmission
+    from services.enrich.pipeline import enrich
+    from services.ingest.intake import to_raw_article
+
+    moment = now or datetime(2025, 5, 1, tzinfo=UTC)
+    raw = to_raw_article(
+        ArticleSubmission.model_validate(payload or submission()),
+        received_at=moment,
+        key_id=None,
+        content_type="application/json",
+        original=b"{}",
+    )
+    return enrich(raw, now=moment)

@@ -9,27 +9,17 @@ import pytest
 from elasticsearch import Elasticsearch
 
 from infra.settings import InfraSettings
-from schemas.article import ArticleSubmission
-from services.enrich.pipeline import enrich
 from services.index.bulk_writer import BulkWriter, IndexRequest
 from services.index.documents import document_version, to_document
 from services.index.mapping import IndexNames
-from services.ingest.intake import to_raw_article
-from tests.support import submission
+from tests.support import enriched_article, submission
 
 NOW = datetime(2025, 4, 28, tzinfo=UTC)
 
 
 def _request(payload: dict) -> IndexRequest:
-    raw = to_raw_article(
-        ArticleSubmission.model_validate(payload),
-        received_at=NOW,
-        key_id=None,
-        content_type="application/json",
-        original=b"{}",
-    )
-    enriched = enrich(raw, now=NOW)
-    return IndexRequest(raw.id, document_version(enriched), to_document(enriched))
+    enriched = enriched_article(payload, NOW)
+    return IndexRequest(enriched.article.id, document_version(enriched), to_document(enriched))
 
 
 @pytest.fixture

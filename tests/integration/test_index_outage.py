@@ -12,29 +12,17 @@ from kafka import KafkaProducer
 
 from infra.servers import elasticsearch
 from infra.settings import InfraSettings
-from schemas.article import ArticleSubmission
 from schemas.enriched import EnrichedArticle
 from services.common.topics import ENRICHED
-from services.enrich.pipeline import enrich
 from services.index.documents import document_version
-from services.ingest.intake import to_raw_article
-from tests.support import free_port, running_service, submission, wait_until
+from tests.support import enriched_article, free_port, running_service, wait_until
 
 NOW = datetime(2025, 5, 1, tzinfo=UTC)
 
 
 def _enriched_records(count: int) -> list[tuple[str, bytes]]:
-    records = []
-    for _ in range(count):
-        raw = to_raw_article(
-            ArticleSubmission.model_validate(submission()),
-            received_at=NOW,
-            key_id=None,
-            content_type="application/json",
-            original=b"{}",
-        )
-        records.append((raw.id, enrich(raw, now=NOW).model_dump_json().encode()))
-    return records
+    articles = [enriched_article() for _ in range(count)]
+    return [(a.article.id, a.model_dump_json().encode()) for a in articles]
 
 
 def _send(bootstrap: str, records: list[tuple[str, bytes]]) -> None:

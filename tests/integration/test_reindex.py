@@ -10,31 +10,22 @@ from elasticsearch import Elasticsearch
 from kafka import KafkaProducer
 
 from infra.settings import InfraSettings
-from schemas.article import ArticleSubmission
 from schemas.control import ControlNotice
 from schemas.enriched import EnrichedArticle
 from services.common.topics import CONTROL, ENRICHED
-from services.enrich.pipeline import enrich
 from services.index.bulk_writer import BulkWriter, IndexRequest
 from services.index.documents import document_version, to_document
 from services.index.mapping import IndexNames
 from services.index.reindex import reindex
 from services.index.settings import IndexSettings
-from services.ingest.intake import to_raw_article
-from tests.support import submission
+from tests.support import enriched_article
 
 NOW = datetime(2025, 5, 3, tzinfo=UTC)
 
 
 def _enriched() -> EnrichedArticle:
-    raw = to_raw_article(
-        ArticleSubmission.model_validate(submission()),
-        received_at=NOW,
-        key_id=None,
-        content_type="application/json",
-        original=b"{}",
-    )
-    return enrich(raw, now=NOW)
+    article: EnrichedArticle = enriched_article(now=NOW)
+    return article
 
 
 def test_reindex_swaps_aliases_atomically_and_loses_no_query(infra: InfraSettings) -> None:

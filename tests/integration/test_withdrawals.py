@@ -11,25 +11,16 @@ from elasticsearch import Elasticsearch
 from kafka import KafkaProducer
 
 from infra.settings import InfraSettings
-from schemas.article import ArticleSubmission
 from schemas.control import ControlNotice
 from services.common.topics import CONTROL, ENRICHED
-from services.enrich.pipeline import enrich
-from services.ingest.intake import to_raw_article
-from tests.support import free_port, running_service, submission, wait_until
+from tests.support import enriched_article, free_port, running_service, submission, wait_until
 
 NOW = datetime(2025, 5, 2, tzinfo=UTC)
 
 
 def _enriched(payload: dict[str, Any]) -> tuple[str, bytes]:
-    raw = to_raw_article(
-        ArticleSubmission.model_validate(payload),
-        received_at=NOW,
-        key_id=None,
-        content_type="application/json",
-        original=b"{}",
-    )
-    return raw.id, enrich(raw, now=NOW).model_dump_json().encode()
+    article = enriched_article(payload, NOW)
+    return article.article.id, article.model_dump_json().encode()
 
 
 def _notice(article_id: str, revision: int = 1) -> bytes:

@@ -19,6 +19,7 @@ from schemas.article import ArticleSubmission
 from services.ingest.formats.errors import FormatError
 from services.ingest.formats.feed import parse_feed
 from services.ingest.formats.items import ParsedItem, Withdrawal
+from tests.mutations import mutated_documents
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "formats" / "feed"
 DOCUMENTS = sorted(FIXTURES.glob("*.xml"))
@@ -193,29 +194,8 @@ def test_unknown_source_zone_is_a_settings_error() -> None:
 # --- fuzzing: whatever a feed sends, the parser answers with items or a FormatError -------------
 
 
-@st.composite
-def _mutated(draw: st.DrawFn) -> bytes:
-    data = draw(st.sampled_from(DOCUMENTS)).read_bytes()
-    for _ in range(draw(st.integers(1, 4))):
-        action = draw(
-            st.sampled_from(["truncate", "delete_tag", "insert_text", "insert_bytes", "delete_span"])
-        )
-        at = draw(st.integers(0, len(data)))
-        if action == "truncate":
-            data = data[:at]
-        elif action == "delete_tag":
-            start = data.find(b"<", at)
-            end = data.find(b">", start)
-            if start >= 0 and end >= 0:
-                data = data[:start] + data[end + 1 :]
-        elif action == "insert_text":
-            text = draw(st.text(alphabet=st.sampled_from(list("<>&;/\"' abc]]!?-=:\n")), max_size=12))
-            data = data[:at] + text.encode() + data[at:]
-        elif action == "insert_bytes":
-            data = data[:at] + draw(st.binary(max_size=8)) + data[at:]
-        else:
-            data = data[:at] + data[at + draw(st.integers(1, 40)) :]
-    return data
+def _mutated() -> st.SearchStrategy[bytes]:
+    return mutated_documents(DOCUMENTS, "<>&;/\"' abc]]!?-=:\n", max_span=40)
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
