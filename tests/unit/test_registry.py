@@ -84,3 +84,22 @@ def test_html_is_read_in_the_seed_layout_first_then_as_any_article_page() -> Non
         "<p>PIRAEUS, Greece (WS) \u2014 Crews struck.</p></body></html>"
     )
     assert parse_raw(seed_layout.encode(), "text/html") == [parse_html_page(seed_layout)]
+
+
+@pytest.mark.parametrize(
+    ("kind", "name", "content_type"),
+    [
+        ("ninjs", "v1_ferry.json", "application/json"),
+        ("nitf", "lighthouse_plain.xml", "application/xml"),
+        ("newsml_g2", "bare_item.xml", "application/xml"),
+        ("feed", "atom_feed.xml", "application/atom+xml"),
+        ("html", "opengraph_only.html", "text/html"),
+    ],
+)
+def test_a_bad_source_time_zone_setting_is_a_format_error_in_every_parser(
+    kind: str, name: str, content_type: str
+) -> None:
+    # "Europe" names a folder of the zone database: ninjs once let IsADirectoryError through.
+    with pytest.raises(FormatError) as caught:
+        parse_raw(_doc(kind, name), content_type, source_timezone="Europe")
+    assert caught.value.location == "settings"

@@ -33,7 +33,7 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 from xml.sax import SAXParseException
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 import feedparser
 from pydantic import ValidationError
@@ -44,6 +44,7 @@ from services.ingest.formats.decoding import decode_text
 from services.ingest.formats.errors import FormatError
 from services.ingest.formats.items import ParsedItem
 from services.ingest.formats.safe_xml import declares_entities
+from services.ingest.formats.zones import time_zone
 from services.text.dateline import strip_lede_dateline
 
 DEFAULT_SOURCE = "unknown"
@@ -82,7 +83,7 @@ _ORIGINS = {
 
 def parse_feed(data: bytes, *, charset: str | None = None, source_timezone: str = "UTC") -> list[ParsedItem]:
     """One entry per feed item, in feed order: the article, or the FormatError that item raised."""
-    zone = _zone(source_timezone)
+    zone = time_zone(source_timezone)
     if declares_entities(data):
         raise FormatError("entity declarations are not allowed", "document")
     utf8 = _as_utf8(data, charset)
@@ -113,13 +114,6 @@ def parse_feed(data: bytes, *, charset: str | None = None, source_timezone: str 
         except FormatError as exc:
             items.append(exc)
     return items
-
-
-def _zone(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError, OSError) as exc:
-        raise FormatError(f"unknown source time zone {name!r}", "settings") from exc
 
 
 def _as_utf8(data: bytes, charset: str | None) -> bytes:

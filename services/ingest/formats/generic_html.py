@@ -26,7 +26,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 import lxml.html
 import trafilatura
@@ -39,6 +39,7 @@ from services.ingest.body_text import paragraphs_from_html, sanitize_html
 from services.ingest.formats.decoding import decode_text
 from services.ingest.formats.errors import FormatError
 from services.ingest.formats.items import ParsedItem
+from services.ingest.formats.zones import time_zone
 from services.text.dateline import strip_lede_dateline
 
 ARTICLE_TYPES = frozenset(
@@ -89,7 +90,7 @@ def parse_generic_html(
     data: bytes, *, charset: str | None = None, source_timezone: str = "UTC"
 ) -> list[ParsedItem]:
     """The page's one article; FormatError when it has no headline, date or text."""
-    zone = _zone(source_timezone)
+    zone = time_zone(source_timezone)
     text = _decode(data, charset)
     root = _tree(text)
     evidence = [_json_ld(root), _meta_tags(root)]
@@ -154,13 +155,6 @@ def parse_generic_html(
         raise FormatError(
             f"the page gives an invalid article: {name or 'article'}: {error['msg']}", location
         ) from exc
-
-
-def _zone(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError, OSError) as exc:
-        raise FormatError(f"unknown source time zone {name!r}", "settings") from exc
 
 
 def _decode(data: bytes, charset: str | None) -> str:

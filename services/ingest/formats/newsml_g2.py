@@ -43,11 +43,11 @@ from services.ingest.formats.nitf import (
     language_tag,
     markup_html,
     nitf_body,
-    source_zone,
     unique_tags,
     validated,
 )
 from services.ingest.formats.safe_xml import child, children, local_name, parse_xml, path, text_of
+from services.ingest.formats.zones import time_zone
 from services.text.dateline import strip_lede_dateline
 
 NAMESPACE = "http://iptc.org/std/nar/2006-10-01/"
@@ -327,7 +327,7 @@ def parse_newsml_g2(
     data: bytes, *, charset: str | None = None, source_timezone: str = "UTC"
 ) -> list[ParsedItem]:
     """One entry per item of a newsMessage's itemSet, or one for a bare item."""
-    zone = source_zone(source_timezone)
+    zone = time_zone(source_timezone)
     root = parse_xml(data, charset)
     name = local_name(root)
     if name in ITEM_NAMES:

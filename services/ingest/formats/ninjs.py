@@ -32,7 +32,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError
 
@@ -40,6 +40,7 @@ from schemas.article import ArticleSubmission
 from services.ingest.formats.decoding import decode_text
 from services.ingest.formats.errors import FormatError
 from services.ingest.formats.items import ParsedItem, Withdrawal
+from services.ingest.formats.zones import time_zone
 from services.text.dateline import strip_lede_dateline
 
 Version = Literal["1", "2", "3"]
@@ -394,13 +395,6 @@ def _pointer(obj: Any, loc: Sequence[int | str]) -> str:
     return "/" + "/".join(parts)
 
 
-def _zone(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise FormatError(f"unknown source time zone {name!r}", "settings") from exc
-
-
 def _moment(value: str, zone: ZoneInfo, location: str) -> datetime:
     try:
         moment = datetime.fromisoformat(value.strip())
@@ -640,7 +634,7 @@ def parse_ninjs(data: bytes, *, charset: str | None = None, source_timezone: str
     Naive date-times are read in `source_timezone`. Raises FormatError for a document
     that cannot be read at all (see the module docstring).
     """
-    zone = _zone(source_timezone)
+    zone = time_zone(source_timezone)
     document = _load(data, charset)
     items, prefix = _items(document)
     single = isinstance(document, dict) and not prefix

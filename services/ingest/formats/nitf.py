@@ -28,7 +28,7 @@ import re
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from lxml import etree
 from pydantic import ValidationError
@@ -46,6 +46,7 @@ from services.ingest.formats.safe_xml import (
     path,
     text_of,
 )
+from services.ingest.formats.zones import time_zone
 from services.text.dateline import strip_lede_dateline
 
 DEFAULT_SOURCE = "NITF"
@@ -112,14 +113,6 @@ _MAX_SUBHEADLINE = 2000
 
 
 # --- shared with NewsML-G2 ------------------------------------------------------------------------
-
-
-def source_zone(name: str) -> ZoneInfo:
-    """The configured zone for naive feed times; a bad setting is the operator's error, not the feed's."""
-    try:
-        return ZoneInfo("UTC" if name.upper() in ("UTC", "Z", "GMT") else name)
-    except (ZoneInfoNotFoundError, ValueError, OSError) as exc:
-        raise FormatError(f"unknown source time zone {name!r}", "settings") from exc
 
 
 def feed_datetime(value: str, zone: ZoneInfo, location: str) -> datetime:
@@ -483,7 +476,7 @@ def _article(root: etree._Element, zone: ZoneInfo) -> ArticleSubmission | Withdr
 
 def parse_nitf(data: bytes, *, charset: str | None = None, source_timezone: str = "UTC") -> list[ParsedItem]:
     """One entry for a NITF document: the article, its withdrawal, or the FormatError it gives."""
-    zone = source_zone(source_timezone)
+    zone = time_zone(source_timezone)
     root = parse_xml(data, charset)
     if local_name(root) != "nitf":
         raise FormatError(f"not a NITF document: the root element is <{local_name(root) or '?'}>", "document")

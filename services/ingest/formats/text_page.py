@@ -23,12 +23,12 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import ValidationError
 
 from schemas.article import ArticleSubmission, Contributor
 from services.ingest.formats.errors import FormatError
+from services.ingest.formats.zones import time_zone
 from services.text.contributors import parse_contributor_line
 from services.text.dateline import DatelineParts, split_dateline
 
@@ -149,8 +149,8 @@ def _published_at(value: str, source_timezone: str, number: int) -> datetime:
     if part["offset"]:
         return moment.replace(tzinfo=_offset(part["offset"], number))
     if part["zone"]:
-        return moment.replace(tzinfo=_zone(part["zone"], f"line {number}"))
-    return moment.replace(tzinfo=_zone(source_timezone, "settings"))  # ours, not the page's
+        return moment.replace(tzinfo=time_zone(part["zone"], f"line {number}"))
+    return moment.replace(tzinfo=time_zone(source_timezone, "settings"))  # ours, not the page's
 
 
 def _offset(text: str, number: int) -> timezone:
@@ -162,15 +162,6 @@ def _offset(text: str, number: int) -> timezone:
         raise FormatError(f"impossible time zone offset {text!r}", f"line {number}")
     sign = -1 if found.group("sign") == "-" else 1
     return timezone(sign * timedelta(hours=hours, minutes=minutes))
-
-
-def _zone(name: str, location: str) -> ZoneInfo:
-    if name.upper() in ("UTC", "GMT", "Z"):
-        name = "UTC"
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError, OSError) as exc:  # OSError: "Europe" is a directory
-        raise FormatError(f"unknown time zone {name!r}", location) from exc
 
 
 def _header(lines: list[Line], date_number: int) -> _Header:
