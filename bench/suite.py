@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from bench import index_throughput, ingest_throughput
+from bench import enrich_throughput, index_throughput, ingest_throughput
 from bench.harness import Benchmark
 
 BENCHMARKS: list[Benchmark] = [
     ingest_throughput.BENCHMARK,
+    enrich_throughput.BENCHMARK,
     index_throughput.BENCHMARK,
 ]

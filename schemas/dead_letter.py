@@ -16,6 +16,7 @@ class DeadLetter(Message):
     model_config = ConfigDict(extra="forbid", ser_json_bytes="base64", val_json_bytes="base64")
 
     stage: Stage
+    step: str | None = Field(None, description="Where within the stage, e.g. 'analyse' or 'link' in enrich.")
     error_class: str = Field(description="e.g. 'ValidationError', 'mapper_parsing_exception'.")
     message: str
     original: bytes = Field(

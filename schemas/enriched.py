@@ -32,8 +32,11 @@ class ArticleFacts(Part):
     reading_time_minutes: float = Field(ge=0.0)
     summary: str = Field(description="The lede.")
     language: str | None = None
-    keywords: list[str] = Field(default_factory=list)
+    keywords: list[str] = Field(default_factory=list, description="The article's most telling terms.")
     dateline: Dateline | None = None
+    entities_skipped: str | None = Field(
+        None, description="Why no entities were extracted, e.g. 'language de: no model for it'."
+    )
 
 
 class SidebarLink(Part):
@@ -42,6 +45,14 @@ class SidebarLink(Part):
     kind: LinkKind
     score: float = Field(ge=0.0)
     reason: list[str] = Field(default_factory=list, description="Why: the shared entities or terms.")
+
+
+class SidebarMatch(Part):
+    """One headline of the page's own sidebars, resolved to our article when we know it."""
+
+    section: str = Field(description="The sidebar it was listed in, as the page named it.")
+    headline: str
+    article_id: str | None = Field(None, description="None while no known article has this headline.")
 
 
 class EnrichedArticle(Message):
@@ -53,7 +64,19 @@ class EnrichedArticle(Message):
     cluster_id: str | None = Field(None, description="Near-copies of one story share a cluster id.")
     duplicate_of: str | None = Field(None, description="The earlier article this one nearly copies.")
     links: list[SidebarLink] = Field(default_factory=list)
+    sidebar_matches: list[SidebarMatch] = Field(default_factory=list)
     enriched_at: AwareDatetime
+
+
+class AnalysedArticle(Message):
+    """Enrich's internal hand-over on `articles.analysed`: per-article work done, linking not yet.
+
+    The first stage (entities, facts, fingerprint) runs on every worker in parallel; the
+    second (near-duplicates and sidebar links) needs every recent article in one place.
+    """
+
+    enriched: EnrichedArticle
+    fingerprint: str = Field(description="The body's MinHash signature, serialised (see near_duplicates).")
 
 
 class LinkUpdate(Message):

@@ -10,7 +10,8 @@ from pydantic import BaseModel
 from schemas.article import ArticleSubmission, RawArticle
 from schemas.control import ControlNotice
 from schemas.dead_letter import DeadLetter
-from schemas.enriched import EnrichedArticle, LinkUpdate
+from schemas.engagement import EngagementEvent, EngagementSubmission
+from schemas.enriched import AnalysedArticle, EnrichedArticle, LinkUpdate
 
 JSON_DIR = Path(__file__).with_name("json")
 
@@ -21,6 +22,9 @@ EXPORTED: dict[str, type[BaseModel]] = {
     "dead-letter": DeadLetter,
     "control-notice": ControlNotice,
     "link-update": LinkUpdate,
+    "analysed-article": AnalysedArticle,
+    "engagement-submission": EngagementSubmission,
+    "engagement-event": EngagementEvent,
 }
 
 

@@ -152,3 +152,39 @@ def enriched_article(payload: dict[str, Any] | None = None, now: Any = None) -> 
         original=b"{}",
     )
     return enrich(raw, now=moment)
+
+
+def raw_article(payload: dict[str, Any] | Any, received_at: Any = None) -> Any:
+    """A RawArticle as ingest publishes it, from a submission dict or an ArticleSubmission."""
+    from datetime import UTC, datetime
+
+    from schemas.article import ArticleSubmission
+    from services.ingest.intake import to_raw_article
+
+    article = payload if isinstance(payload, ArticleSubmission) else ArticleSubmission.model_validate(payload)
+    return to_raw_article(
+        article,
+        received_at=received_at or datetime.now(UTC),
+        key_id=None,
+        content_type="application/json",
+        original=article.model_dump_json().encode(),
+    )
+
+
+def produce(bootstrap: str, topic: str, records: list[tuple[bytes, bytes]]) -> None:
+    """Publish (key, value) pairs and wait until Kafka acknowledged every one."""
+    from kafka import KafkaProducer
+
+    producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    try:
+        for future in [producer.send(topic, key=key, value=value) for key, value in records]:
+            future.get(timeout=30)
+    finally:
+        producer.close()
+
+
+def reset_topics(bootstrap: str) -> None:
+    """Delete and recreate the platform's topics: a test that needs them empty starts here."""
+    from services.common.topics import ALL_TOPICS, recreate_topics
+
+    recreate_topics(bootstrap, ALL_TOPICS, partitions=3, replication=1)

@@ -12,6 +12,7 @@ def dead_letter(
     error: BaseException | str,
     original: bytes,
     *,
+    step: str | None = None,
     error_class: str | None = None,
     key: bytes | None = None,
     topic: str | None = None,
@@ -20,6 +21,7 @@ def dead_letter(
 ) -> DeadLetter:
     return DeadLetter(
         stage=stage,
+        step=step,
         error_class=error_class or (type(error).__name__ if isinstance(error, BaseException) else "Error"),
         message=str(error)[:10_000],
         original=original,

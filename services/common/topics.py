@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import time
 from dataclasses import dataclass, field
 
 from kafka.admin import KafkaAdminClient, NewTopic
-from kafka.errors import TopicAlreadyExistsError
+from kafka.errors import KafkaError, TopicAlreadyExistsError
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +25,7 @@ class TopicSpec:
     name: str
     purpose: str
     config: dict[str, str] = field(default_factory=dict)
+    partitions: int | None = None  # None: the platform's partition count (WIRESTREAM_TOPIC_PARTITIONS)
 
 
 RAW = TopicSpec(
@@ -57,7 +59,23 @@ LINKS = TopicSpec(
     {"cleanup.policy": "compact"},
 )
 
-ALL_TOPICS: tuple[TopicSpec, ...] = (RAW, ENRICHED, DLQ, CONTROL, LINKS)
+# The two single-partition topics feed enrich's linking stage, which needs every recent
+# article in one place: one partition keeps it on one worker (the others take over on
+# failure) and gives every worker the same order, so one worker or two link alike.
+ANALYSED = TopicSpec(
+    "articles.analysed",
+    "Enrich's hand-over from per-article analysis to linking.",
+    {"cleanup.policy": "delete", "retention.ms": WEEK_MS, "max.message.bytes": "8388608"},
+    partitions=1,
+)
+ENGAGEMENT = TopicSpec(
+    "articles.engagement",
+    "Views and reactions of readers, for the Ranking links.",
+    {"cleanup.policy": "delete", "retention.ms": WEEK_MS},
+    partitions=1,
+)
+
+ALL_TOPICS: tuple[TopicSpec, ...] = (RAW, ENRICHED, DLQ, CONTROL, LINKS, ANALYSED, ENGAGEMENT)
 
 
 def ensure_topics(
@@ -72,7 +90,10 @@ def ensure_topics(
         existing = set(admin.list_topics())
         missing = [
             NewTopic(
-                t.name, num_partitions=partitions, replication_factor=replication, topic_configs=t.config
+                t.name,
+                num_partitions=t.partitions or partitions,
+                replication_factor=replication,
+                topic_configs=t.config,
             )
             for t in topics
             if t.name not in existing
@@ -84,3 +105,33 @@ def ensure_topics(
             log.info("created topics", extra={"topics": [t.name for t in missing]})
     finally:
         admin.close()
+
+
+def delete_topics(bootstrap: str, names: list[str], timeout_s: float = 60.0) -> None:
+    """Delete topics and wait until the broker no longer lists them (tests and benchmarks only)."""
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="wirestream-topics")
+    try:
+        present = [n for n in names if n in set(admin.list_topics())]
+        if present:
+            admin.delete_topics(present)
+        deadline = time.monotonic() + timeout_s
+        while set(present) & set(admin.list_topics()):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"topics still listed after {timeout_s:.0f}s: {present}")
+            time.sleep(0.2)
+    finally:
+        admin.close()
+
+
+def recreate_topics(bootstrap: str, specs: tuple[TopicSpec, ...], partitions: int, replication: int) -> None:
+    """Empty topics by deleting and creating them again; creation retries while a deletion settles."""
+    delete_topics(bootstrap, [s.name for s in specs])
+    deadline = time.monotonic() + 60.0
+    while True:
+        try:
+            ensure_topics(bootstrap, partitions, replication, specs)
+            return
+        except KafkaError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(1)

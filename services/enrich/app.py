@@ -1,32 +1,82 @@
-"""The Faust edge of enrich: consume `articles.raw`, run the pipeline, produce `articles.enriched`.
+"""The Faust edge of enrich: two agents around the pure pipeline.
 
-A message that cannot be processed goes to `articles.dlq` with its reason and
-original bytes, and the stream goes on. Offsets are committed by Faust after
-the event is processed (at-least-once); downstream writes are idempotent by
-article id, so a replay after a crash is harmless.
+    articles.raw (N partitions) --analyse--> articles.analysed (1 partition) --link--> articles.enriched
+                                                                                   `-> articles.links
+    articles.engagement (1 partition) --count--> the same recent-articles state
+
+*analyse* is the costly per-article work (language, NER, facts, fingerprint): every
+worker takes a share of the raw partitions and runs the model on batches. *link* needs
+every recent article in one place; its input has one partition, so one worker owns the
+linking state at a time, all workers see one order, and another takes over on failure.
+The state is a Faust table whose changelog a restarted or new owner recovers from; the
+lookups built on it (MinHash LSH, entity and headline indexes) are rebuilt after each
+rebalance.
+
+Delivery is at least once: an event is acknowledged after its outputs were handed to
+the producer, and Faust flushes the producer before it commits offsets. Outputs are
+keyed by article id, the enriched topic is compacted and the indexer writes with
+external versions, so a replay after a crash is harmless.
+
+A message that fails a step goes to `articles.dlq` with the step, error and original
+bytes, and the stream goes on.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Awaitable
 from datetime import UTC, datetime
 from typing import Any
 
 import faust
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from pydantic import ValidationError
 
 from schemas.article import RawArticle
+from schemas.engagement import EngagementEvent
+from schemas.enriched import AnalysedArticle
 from services.common.dead_letters import dead_letter
 from services.common.logging import logging_dict_config
 from services.common.probes import tcp_reachable
-from services.common.topics import DLQ, ENRICHED, RAW
-from services.enrich.pipeline import enrich
+from services.common.topics import ANALYSED, DLQ, ENGAGEMENT, ENRICHED, LINKS, RAW
+from services.enrich.linking import LinkOutcome, apply_engagement, link
+from services.enrich.pipeline import Analyser
+from services.enrich.recent import RecentArticle, RecentArticles
 from services.enrich.settings import EnrichSettings
 
 log = logging.getLogger(__name__)
 
 
-def create_app(settings: EnrichSettings) -> faust.App:
+class EnrichMetrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.analysed = Counter(
+            "wirestream_enrich_analysed_total", "Articles analysed.", registry=self.registry
+        )
+        self.linked = Counter(
+            "wirestream_enrich_linked_total", "Articles linked and published.", registry=self.registry
+        )
+        self.link_updates = Counter(
+            "wirestream_enrich_link_updates_total",
+            "Related-list updates of older articles.",
+            registry=self.registry,
+        )
+        self.dead_letters = Counter(
+            "wirestream_enrich_dead_letters_total",
+            "Messages sent to the DLQ.",
+            ["step"],
+            registry=self.registry,
+        )
+        self.batch_seconds = Histogram(
+            "wirestream_enrich_analyse_batch_seconds", "Time to analyse one batch.", registry=self.registry
+        )
+        self.recent = Gauge(
+            "wirestream_enrich_recent_articles", "Articles held for linking.", registry=self.registry
+        )
+
+
+def create_app(settings: EnrichSettings, analyser: Analyser | None = None) -> faust.App:
     app = faust.App(
         settings.app_id,
         broker=[f"kafka://{server.strip()}" for server in settings.kafka_bootstrap.split(",")],
@@ -45,45 +95,131 @@ def create_app(settings: EnrichSettings) -> faust.App:
         logging_config=logging_dict_config("enrich", settings.log_level),
     )
     raw_topic = app.topic(RAW.name, key_type=bytes, value_type=bytes)
-    enriched_topic = app.topic(ENRICHED.name, key_type=bytes, value_type=bytes)
-    dlq_topic = app.topic(DLQ.name, key_type=bytes, value_type=bytes)
-
-    registry = CollectorRegistry()
-    processed = Counter("wirestream_enrich_processed_total", "Articles enriched.", registry=registry)
-    failed = Counter(
-        "wirestream_enrich_dead_letters_total", "Messages sent to the DLQ.", ["error"], registry=registry
+    analysed_topic = app.topic(
+        ANALYSED.name, key_type=bytes, value_type=bytes, partitions=ANALYSED.partitions
     )
-    seconds = Histogram("wirestream_enrich_seconds", "Time to enrich one article.", registry=registry)
-    state = {"agent_running": False}
+    engagement_topic = app.topic(
+        ENGAGEMENT.name, key_type=bytes, value_type=bytes, partitions=ENGAGEMENT.partitions
+    )
+    enriched_topic = app.topic(ENRICHED.name, key_type=bytes, value_type=bytes)
+    links_topic = app.topic(LINKS.name, key_type=bytes, value_type=bytes)
+    dlq_topic = app.topic(DLQ.name, key_type=bytes, value_type=bytes)
+    # One partition, like the topics that write it: it lives where linking runs.
+    recent_table = app.Table(
+        "recent-articles",
+        partitions=1,
+        key_type=bytes,
+        value_type=bytes,
+        key_serializer="raw",
+        value_serializer="raw",
+    )
 
-    @app.agent(raw_topic, name="enrich-articles")
-    async def enrich_articles(stream: faust.StreamT[bytes]) -> None:
-        state["agent_running"] = True
-        async for event in stream.events():
-            message = event.message
-            value: bytes = event.value
-            with seconds.time():
+    metrics = EnrichMetrics()
+    analyser = analyser or Analyser.load(
+        words_per_minute=settings.words_per_minute, batch_size=settings.batch_size
+    )
+    recent = RecentArticles(settings.recent_window, settings.near_duplicate_threshold)
+    state = {"agents_running": 0, "rebuild": True}
+
+    async def to_dlq(event: faust.EventT, step: str, error: BaseException) -> None:
+        message = event.message
+        metrics.dead_letters.labels(step).inc()
+        letter = dead_letter(
+            "enrich",
+            error,
+            message.value or b"",
+            step=step,
+            key=message.key,
+            topic=message.topic,
+            partition=message.partition,
+            offset=message.offset,
+        )
+        log.warning(
+            "dead letter", extra={"step": step, "offset": message.offset, "error": letter.error_class}
+        )
+        await dlq_topic.send(key=message.key, value=letter.model_dump_json().encode())
+
+    @app.on_rebalance_complete.connect  # type: ignore[arg-type]  # mode's receiver type is narrower than its calls
+    async def _state_moved(sender: Any, *args: Any, signal: Any, **kwargs: Any) -> None:
+        state["rebuild"] = True  # the table may hold other partitions now: rebuild the lookups
+
+    def ensure_state() -> None:
+        if state["rebuild"]:
+            recent.rebuild(RecentArticle.model_validate_json(value) for value in recent_table.values())
+            state["rebuild"] = False
+            log.info("linking state rebuilt", extra={"articles": len(recent)})
+
+    def persist(records: list[RecentArticle], dropped: list[str]) -> None:
+        for record in records:
+            recent_table[record.id.encode()] = record.model_dump_json().encode()
+        for article_id in dropped:
+            recent_table.pop(article_id.encode(), None)
+        metrics.recent.set(len(recent))
+
+    @app.agent(raw_topic, name="analyse")
+    async def analyse(stream: faust.StreamT[bytes]) -> None:
+        state["agents_running"] += 1
+        loop = asyncio.get_running_loop()
+        # take_events is faust-streaming's; its StreamT stub predates it. Acks come after the batch.
+        batches = stream.take_events(settings.batch_size, within=settings.batch_wait_s)  # type: ignore[attr-defined]
+        async for events in batches:
+            parsed: list[tuple[faust.EventT, RawArticle]] = []
+            for event in events:
                 try:
-                    article = RawArticle.model_validate_json(value)
-                    enriched = enrich(
-                        article, now=datetime.now(UTC), words_per_minute=settings.words_per_minute
-                    )
-                except Exception as exc:  # any failure of a step: dead-letter it, keep the stream going
-                    failed.labels(type(exc).__name__).inc()
-                    letter = dead_letter(
-                        "enrich",
-                        exc,
-                        value,
-                        key=message.key,
-                        topic=message.topic,
-                        partition=message.partition,
-                        offset=message.offset,
-                    )
-                    log.warning("dead letter", extra={"offset": message.offset, "error": letter.error_class})
-                    await dlq_topic.send(key=message.key, value=letter.model_dump_json().encode())
+                    parsed.append((event, RawArticle.model_validate_json(event.value)))
+                except ValidationError as exc:
+                    await to_dlq(event, "parse", exc)
+            if not parsed:
+                continue
+            now = datetime.now(UTC)
+            with metrics.batch_seconds.time():
+                # The model is CPU-bound: off the event loop, so heartbeats and the web probes still answer.
+                results = await loop.run_in_executor(
+                    None, analyser.analyse_batch, [a for _, a in parsed], now
+                )
+            for (event, article), result in zip(parsed, results, strict=True):
+                if isinstance(result, Exception):
+                    await to_dlq(event, "analyse", result)
                     continue
-            await enriched_topic.send(key=article.id.encode(), value=enriched.model_dump_json().encode())
-            processed.inc()
+                await analysed_topic.send(key=article.id.encode(), value=result.model_dump_json().encode())
+                metrics.analysed.inc()
+
+    @app.agent(analysed_topic, name="link")
+    async def link_articles(stream: faust.StreamT[bytes]) -> None:
+        state["agents_running"] += 1
+        async for event in stream.events():
+            await _guarded(event, "link", publish(event))
+
+    async def publish(event: faust.EventT) -> None:
+        ensure_state()
+        analysed = AnalysedArticle.model_validate_json(event.value)
+        outcome: LinkOutcome = link(analysed, recent, settings.links, datetime.now(UTC))
+        persist(outcome.stored, outcome.dropped)
+        enriched = outcome.enriched
+        await enriched_topic.send(key=enriched.article.id.encode(), value=enriched.model_dump_json().encode())
+        for update in outcome.updates:
+            await links_topic.send(key=update.article_id.encode(), value=update.model_dump_json().encode())
+        metrics.linked.inc()
+        metrics.link_updates.inc(len(outcome.updates))
+
+    @app.agent(engagement_topic, name="count-engagement")
+    async def count_engagement(stream: faust.StreamT[bytes]) -> None:
+        state["agents_running"] += 1
+        async for event in stream.events():
+            await _guarded(event, "engagement", count(event))
+
+    async def count(event: faust.EventT) -> None:
+        ensure_state()
+        changed = apply_engagement(EngagementEvent.model_validate_json(event.value), recent)
+        if changed is not None:
+            persist([changed], [])
+
+    async def _guarded(event: faust.EventT, step: str, work: Awaitable[None]) -> None:
+        try:
+            await work
+        except Exception as exc:  # a failed step dead-letters the message; the stream goes on
+            state["rebuild"] = True  # the step may have stopped half way through the lookups
+            await to_dlq(event, step, exc)
 
     @app.page("/healthz")
     async def healthz(web: Any, request: Any) -> Any:
@@ -91,12 +227,14 @@ def create_app(settings: EnrichSettings) -> faust.App:
 
     @app.page("/readyz")
     async def readyz(web: Any, request: Any) -> Any:
-        ready = state["agent_running"] and not app.rebalancing and tcp_reachable(settings.kafka_bootstrap)
+        ready = (
+            state["agents_running"] >= 3 and not app.rebalancing and tcp_reachable(settings.kafka_bootstrap)
+        )
         return web.json({"status": "ready" if ready else "unavailable"}, status=200 if ready else 503)
 
     @app.page("/metrics")
-    async def metrics(web: Any, request: Any) -> Any:
+    async def prometheus(web: Any, request: Any) -> Any:
         # aiohttp refuses a charset inside content_type; the text format is UTF-8 anyway.
-        return web.bytes(generate_latest(registry), content_type="text/plain; version=0.0.4")
+        return web.bytes(generate_latest(metrics.registry), content_type="text/plain; version=0.0.4")
 
     return app

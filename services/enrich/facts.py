@@ -1,4 +1,4 @@
-"""Article facts that need no model: counts, reading time, the lede."""
+"""Article facts that need no model: counts, reading time, the lede, the dateline, keywords."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import re
 
 from schemas.article import RawArticle
 from schemas.enriched import ArticleFacts, Dateline
+from services.enrich.keywords import keywords
 from services.text.dateline import parse_dateline, split_dateline
 
 _WORD = re.compile(r"\w+(?:[-'\u2019]\w+)*")  # inner hyphens and apostrophes join a word
@@ -33,4 +34,5 @@ def article_facts(article: RawArticle, words_per_minute: int) -> ArticleFacts:
         reading_time_minutes=round(words / words_per_minute, 1),
         summary=article.body[0] if article.body else article.headline,
         language=article.language,
+        keywords=keywords(article.headline, article.body),
     )

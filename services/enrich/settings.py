@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from services.common.settings import CommonSettings
+from services.enrich.sidebar_links import LinkSettings
 
 
 class EnrichSettings(CommonSettings):
@@ -16,3 +19,30 @@ class EnrichSettings(CommonSettings):
     port: int = 8081
     data_dir: str = Field(".state/enrich", description="Faust's local data folder.")
     words_per_minute: int = Field(230, ge=1, description="Reading speed behind reading_time_minutes.")
+    batch_size: int = Field(32, ge=1, le=1000, description="Articles the NER model reads in one batch.")
+    batch_wait_s: float = Field(0.2, gt=0, description="Longest wait to fill a batch before running it.")
+    links_k: int = Field(8, ge=1, le=50, description="Links per sidebar list (Related, Ranking, ...).")
+    recent_window_hours: float = Field(
+        72, gt=0, description="Articles published this long before the newest one seen stay linkable."
+    )
+    near_duplicate_threshold: float = Field(
+        0.5, gt=0, le=1, description="Estimated body-shingle Jaccard from which an article is a near-copy."
+    )
+    min_related_score: float = Field(0.1, ge=0, le=1, description="Weakest similarity listed as Related.")
+    freshness_half_life_hours: float = Field(
+        12, gt=0, description="Recommendation halves an article's score per this many hours older."
+    )
+    max_per_source: int = Field(2, ge=1, description="Most Recommendation links from one source.")
+
+    @property
+    def links(self) -> LinkSettings:
+        return LinkSettings(
+            k=self.links_k,
+            min_related_score=self.min_related_score,
+            freshness_half_life=timedelta(hours=self.freshness_half_life_hours),
+            max_per_source=self.max_per_source,
+        )
+
+    @property
+    def recent_window(self) -> timedelta:
+        return timedelta(hours=self.recent_window_hours)

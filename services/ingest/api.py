@@ -8,9 +8,9 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import FastAPI, Request
+from fastapi import Body, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -19,7 +19,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from schemas.article import ArticleSubmission, RawArticle
 from schemas.control import ControlNotice
-from services.common.topics import CONTROL, RAW, ensure_topics
+from schemas.engagement import EngagementEvent, EngagementSubmission
+from services.common.topics import CONTROL, ENGAGEMENT, RAW, ensure_topics
 from services.ingest import problems
 from services.ingest.auth import HEADER, authenticate
 from services.ingest.formats.errors import FormatError
@@ -175,7 +176,12 @@ def create_app(settings: IngestSettings) -> FastAPI:
     @app.exception_handler(RequestValidationError)
     async def _request_validation(request: Request, exc: RequestValidationError) -> Response:
         errors = [
-            {"pointer": problems.json_pointer(tuple(e["loc"])), "message": e["msg"]} for e in exc.errors()
+            # A pointer into the body the client sent: FastAPI's leading "body" is not part of it.
+            {
+                "pointer": problems.json_pointer(tuple(e["loc"])[1 if e["loc"][:1] == ("body",) else 0 :]),
+                "message": e["msg"],
+            }
+            for e in exc.errors()
         ]
         problem = Problem(422, "validation-error", "Invalid request", "The request is not valid", errors)
         return JSONResponse(problem.body(request.url.path), 422, media_type=PROBLEM_JSON)
@@ -344,6 +350,36 @@ def create_app(settings: IngestSettings) -> FastAPI:
             },
             202,
         )
+
+    @app.post(
+        "/v1/engagement",
+        status_code=202,
+        summary="Count readers' views and reactions (they order the Ranking links)",
+        responses={
+            202: {"description": "Kafka acknowledged every count"},
+            422: {"description": "Invalid counts (problem+json, each invalid field by JSON Pointer)"},
+            503: {"description": "Kafka did not acknowledge; retry after Retry-After seconds"},
+        },
+    )
+    async def post_engagement(
+        request: Request, counts: Annotated[list[EngagementSubmission], Body(max_length=10_000)]
+    ) -> JSONResponse:
+        key_id = identify(request)
+        throttle(key_id, 1)
+        received_at = datetime.now(UTC)
+        events = [
+            EngagementEvent(article_id=c.article_id, kind=c.kind, count=c.count, at=c.at or received_at)
+            for c in counts
+        ]
+        records = [
+            Record(key=e.article_id, value=e.model_dump_json().encode(), headers=(("kind", e.kind.encode()),))
+            for e in events
+        ]
+        outcomes = await publish(records, "engagement", topic=ENGAGEMENT.name)
+        failed = [str(o) for o in outcomes if o is not None]
+        if failed:
+            raise problems.kafka_unavailable(failed[0], settings.retry_after_s)
+        return JSONResponse({"accepted": len(events)}, 202)
 
     @app.get("/healthz", summary="Liveness: the process answers")
     async def healthz() -> dict[str, str]:

@@ -2,13 +2,15 @@
 
 The servers start once per test session from a wiped state folder (`.state/test`)
 and stop at the end, so a developer's own instance (`make infra-up`) is never
-touched. Override the ports with WIRESTREAM_TEST_KAFKA_PORT / _ES_PORT.
+touched. Override the ports with WIRESTREAM_TEST_KAFKA_PORT / _ES_PORT and the folder
+with WIRESTREAM_TEST_STATE_DIR.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -26,8 +28,13 @@ def _test_infra() -> InfraSettings:
         es_port=es_port,
         es_transport_port=es_port + 100,
         es_heap="768m",
-        state_dir=REPO_ROOT / ".state" / "test",
+        state_dir=_test_state_dir(),
     )
+
+
+def _test_state_dir() -> Path:
+    """`.state/test`, or WIRESTREAM_TEST_STATE_DIR so that two test runs can share a machine."""
+    return Path(os.environ.get("WIRESTREAM_TEST_STATE_DIR", str(REPO_ROOT / ".state" / "test")))
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -59,6 +66,6 @@ def es_url(infra: InfraSettings) -> str:
 
 @pytest.fixture
 def logs_dir() -> str:
-    path = REPO_ROOT / ".state" / "test" / "service-logs"
+    path = _test_state_dir() / "service-logs"
     path.mkdir(parents=True, exist_ok=True)
     return str(path)

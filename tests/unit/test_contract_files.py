@@ -12,7 +12,7 @@ def test_json_schemas_match_the_models() -> None:
 
 def test_every_exported_schema_is_versioned() -> None:
     for name, model in export.EXPORTED.items():
-        if name == "article-submission":
+        if name.endswith("-submission"):
             continue  # a client's request, not a message on a topic
         assert "schema_version" in model.model_fields, name
 
