@@ -90,16 +90,19 @@ def running_service(
 
 
 def read_topic(bootstrap: str, topic: str, *, until: Any, timeout_s: float = 30) -> list[Any]:
-    """Every record of a topic from the beginning, until `until(records)` is true."""
-    consumer = KafkaConsumer(
-        topic,
-        bootstrap_servers=bootstrap,
-        group_id=f"test-{uuid.uuid4().hex}",
-        auto_offset_reset="earliest",
-        enable_auto_commit=False,
-    )
+    """Every record of a topic from the beginning, until `until(records)` is true.
+
+    Partitions are assigned, not subscribed: a group joined before the client has the
+    topic's metadata may be handed no partitions at all (kafka-python 3).
+    """
+    from kafka import TopicPartition
+
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
     records: list[Any] = []
     try:
+        partitions = wait_until(lambda: consumer.partitions_for_topic(topic), 30, what=f"{topic} metadata")
+        consumer.assign([TopicPartition(topic, p) for p in sorted(partitions)])
+        consumer.seek_to_beginning()
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             for batch in consumer.poll(timeout_ms=500).values():
@@ -119,7 +122,7 @@ def pipeline_state(bootstrap: str, groups: list[str]) -> dict[str, Any]:
     consumer = KafkaConsumer(bootstrap_servers=bootstrap)
     try:
         state: dict[str, Any] = {}
-        for topic in ("articles.raw", "articles.enriched", "articles.dlq"):
+        for topic in ("articles.raw", "articles.analysed", "articles.enriched", "articles.dlq"):
             partitions = [
                 TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or [])
             ]

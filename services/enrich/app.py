@@ -84,6 +84,7 @@ def create_app(settings: EnrichSettings, analyser: Analyser | None = None) -> fa
         value_serializer="raw",
         processing_guarantee="at_least_once",
         consumer_auto_offset_reset="earliest",
+        broker_session_timeout=settings.session_timeout_s,
         topic_partitions=settings.topic_partitions,
         topic_replication_factor=settings.topic_replication,
         web_enabled=True,
@@ -105,21 +106,16 @@ def create_app(settings: EnrichSettings, analyser: Analyser | None = None) -> fa
     links_topic = app.topic(LINKS.name, key_type=bytes, value_type=bytes)
     dlq_topic = app.topic(DLQ.name, key_type=bytes, value_type=bytes)
     # One partition, like the topics that write it: it lives where linking runs.
-    recent_table = app.Table(
-        "recent-articles",
-        partitions=1,
-        key_type=bytes,
-        value_type=bytes,
-        key_serializer="raw",
-        value_serializer="raw",
-    )
+    # Keys are article ids and values RecentArticle JSON, both as str: a table's codec follows
+    # its key and value types (json for plain types), in writes and in changelog recovery alike.
+    recent_table = app.Table("recent-articles", partitions=1, key_type=str, value_type=str)
 
     metrics = EnrichMetrics()
     analyser = analyser or Analyser.load(
         words_per_minute=settings.words_per_minute, batch_size=settings.batch_size
     )
     recent = RecentArticles(settings.recent_window, settings.near_duplicate_threshold)
-    state = {"agents_running": 0, "rebuild": True}
+    state = {"agents_running": 0, "rebuild": True, "recovered": False}
 
     async def to_dlq(event: faust.EventT, step: str, error: BaseException) -> None:
         message = event.message
@@ -142,6 +138,7 @@ def create_app(settings: EnrichSettings, analyser: Analyser | None = None) -> fa
     @app.on_rebalance_complete.connect  # type: ignore[arg-type]  # mode's receiver type is narrower than its calls
     async def _state_moved(sender: Any, *args: Any, signal: Any, **kwargs: Any) -> None:
         state["rebuild"] = True  # the table may hold other partitions now: rebuild the lookups
+        state["recovered"] = True
 
     def ensure_state() -> None:
         if state["rebuild"]:
@@ -151,9 +148,9 @@ def create_app(settings: EnrichSettings, analyser: Analyser | None = None) -> fa
 
     def persist(records: list[RecentArticle], dropped: list[str]) -> None:
         for record in records:
-            recent_table[record.id.encode()] = record.model_dump_json().encode()
+            recent_table[record.id] = record.model_dump_json()
         for article_id in dropped:
-            recent_table.pop(article_id.encode(), None)
+            recent_table.pop(article_id, None)
         metrics.recent.set(len(recent))
 
     @app.agent(raw_topic, name="analyse")

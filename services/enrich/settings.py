@@ -19,6 +19,9 @@ class EnrichSettings(CommonSettings):
     port: int = 8081
     data_dir: str = Field(".state/enrich", description="Faust's local data folder.")
     words_per_minute: int = Field(230, ge=1, description="Reading speed behind reading_time_minutes.")
+    session_timeout_s: float = Field(
+        60, ge=6, description="A worker silent this long leaves the group and its partitions move."
+    )
     batch_size: int = Field(32, ge=1, le=1000, description="Articles the NER model reads in one batch.")
     batch_wait_s: float = Field(0.2, gt=0, description="Longest wait to fill a batch before running it.")
     links_k: int = Field(8, ge=1, le=50, description="Links per sidebar list (Related, Ranking, ...).")

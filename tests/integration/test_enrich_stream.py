@@ -20,7 +20,15 @@ from infra.settings import InfraSettings
 from schemas.dead_letter import DeadLetter
 from schemas.enriched import EnrichedArticle, LinkUpdate
 from services.ingest.formats.text_page import parse_text_page
-from tests.support import free_port, produce, raw_article, read_topic, reset_topics, running_service
+from tests.support import (
+    free_port,
+    pipeline_state,
+    produce,
+    raw_article,
+    read_topic,
+    reset_topics,
+    running_service,
+)
 
 STORIES = json.loads((Path(__file__).parents[1] / "fixtures" / "enrich" / "stories.json").read_text())
 SEED = Path(__file__).resolve().parents[3] / "shared" / "seeds" / "000_5ccf344fef08e2a4.txt"
@@ -41,6 +49,7 @@ def _worker(bootstrap: str, app_id: str, logs_dir: str, name: str) -> Any:
         "WIRESTREAM_ENRICH_PORT": str(port),
         "WIRESTREAM_ENRICH_DATA_DIR": str(Path(logs_dir) / f"{app_id}-{name}-data"),
         "WIRESTREAM_ENRICH_BATCH_WAIT_S": "0.05",
+        "WIRESTREAM_ENRICH_SESSION_TIMEOUT_S": "10",  # a killed worker's partitions move sooner
     }
     return running_service("services.enrich", env, port, Path(logs_dir) / f"{app_id}-{name}.log")
 
@@ -51,13 +60,20 @@ def _send(bootstrap: str, *stories: Any) -> list[str]:
     return [a.id for a in articles]
 
 
-def _latest(bootstrap: str, ids: list[str], timeout_s: float = 120) -> dict[str, EnrichedArticle]:
+def _latest(
+    bootstrap: str, ids: list[str], timeout_s: float = 120, group: str | None = None
+) -> dict[str, EnrichedArticle]:
     """The last enriched message of each id, once every id has one."""
 
     def complete(records: list[Any]) -> bool:
         return set(ids) <= {r.key.decode() for r in records}
 
-    records = read_topic(bootstrap, "articles.enriched", until=complete, timeout_s=timeout_s)
+    try:
+        records = read_topic(bootstrap, "articles.enriched", until=complete, timeout_s=timeout_s)
+    except TimeoutError as exc:
+        seen = {r.key.decode() for r in read_topic(bootstrap, "articles.enriched", until=lambda rs: True)}
+        state = pipeline_state(bootstrap, [group] if group else [])
+        raise TimeoutError(f"{exc}; missing {set(ids) - seen}; state {state}") from exc
     latest = {r.key.decode(): EnrichedArticle.model_validate_json(r.value) for r in records}
     return {i: latest[i] for i in ids}
 
@@ -125,7 +141,7 @@ def test_a_killed_worker_restarts_from_its_changelog_and_loses_nothing(
         worker.wait(timeout=30)
     with _worker(bootstrap, app_id, logs_dir, "restarted"):
         (copy_id,) = _send(bootstrap, STORIES["harbour_copy"])
-        out = _latest(bootstrap, [harbour_id, *more, copy_id])
+        out = _latest(bootstrap, [harbour_id, *more, copy_id], group=app_id)
     assert out[copy_id].duplicate_of == harbour_id, "the restarted worker recovered the earlier article"
     assert all(out[i].enriched_at for i in more), "nothing sent around the kill was lost"
 
