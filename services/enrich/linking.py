@@ -68,7 +68,9 @@ def link(
     previous = recent.get(article_id)
     recent.remove(article_id)  # a revision is compared with the others, never with itself
     candidates = recent.near_duplicates.candidates(loads_fingerprint(analysed.fingerprint))
-    cluster_id, duplicate_of = cluster_for(article_id, candidates, recent.articles)
+    cluster_id, duplicate_of = cluster_for(
+        article_id, candidates, recent.articles, published_at=analysed.enriched.article.published_at
+    )
     record = _record(analysed, cluster_id, duplicate_of)
     if previous is not None:  # engagement already counted stays with the article
         record.reactions = max(record.reactions, previous.reactions)

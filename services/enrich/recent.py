@@ -19,7 +19,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from sortedcontainers import SortedList
 
 from schemas.enriched import SidebarLink
-from services.enrich.near_duplicates import NearDuplicateIndex, loads_fingerprint
+from services.enrich.near_duplicates import EMPTY, Fingerprint, NearDuplicateIndex, loads_fingerprint
 
 VIEW_WEIGHT = 0.1
 
@@ -63,6 +63,14 @@ def headline_key(headline: str) -> str:
     return _SPACE.sub(" ", _PUNCTUATION.sub(" ", folded)).strip()
 
 
+def _readable(stored: str) -> Fingerprint:
+    """A fingerprint of an older format is not an error: that article just matches nothing."""
+    try:
+        return loads_fingerprint(stored)
+    except ValueError:
+        return EMPTY
+
+
 def _engagement_key(article: RecentArticle) -> tuple[float, float, str]:
     return (-article.engagement, -article.published_at.timestamp(), article.id)
 
@@ -101,7 +109,7 @@ class RecentArticles:
         """Hold `article`, replacing an earlier revision of the same id."""
         self.remove(article.id)
         self.articles[article.id] = article
-        self.near_duplicates.add(article.id, loads_fingerprint(article.fingerprint))
+        self.near_duplicates.add(article.id, _readable(article.fingerprint))
         for term in article.terms:
             self._by_term[term].add(article.id)
         self._by_headline.setdefault(headline_key(article.headline), article.id)

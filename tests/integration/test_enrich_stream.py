@@ -175,8 +175,7 @@ def _members(bootstrap: str, group: str) -> int:
 
     admin = KafkaAdminClient(bootstrap_servers=bootstrap)
     try:
-        (description,) = admin.describe_groups([group])
-        return len(description.members)
+        return len(admin.describe_groups([group])[group]["members"])
     finally:
         admin.close()
 
