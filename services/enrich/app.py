@@ -30,6 +30,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import faust
+from aiokafka.errors import KafkaError
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from pydantic import ValidationError
 
@@ -214,6 +215,8 @@ def create_app(settings: EnrichSettings, analyser: Analyser | None = None) -> fa
     async def _guarded(event: faust.EventT, step: str, work: Awaitable[None]) -> None:
         try:
             await work
+        except KafkaError:
+            raise  # transient: the agent restarts and the unacknowledged event comes again
         except Exception as exc:  # a failed step dead-letters the message; the stream goes on
             state["rebuild"] = True  # the step may have stopped half way through the lookups
             await to_dlq(event, step, exc)
@@ -225,7 +228,10 @@ def create_app(settings: EnrichSettings, analyser: Analyser | None = None) -> fa
     @app.page("/readyz")
     async def readyz(web: Any, request: Any) -> Any:
         ready = (
-            state["agents_running"] >= 3 and not app.rebalancing and tcp_reachable(settings.kafka_bootstrap)
+            state["agents_running"] >= 3
+            and state["recovered"]  # the linking state is back from its changelog
+            and not app.rebalancing
+            and tcp_reachable(settings.kafka_bootstrap)
         )
         return web.json({"status": "ready" if ready else "unavailable"}, status=200 if ready else 503)
 

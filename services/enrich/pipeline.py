@@ -62,15 +62,19 @@ class Analyser:
         languages = [article_language(a) for a in articles]
         texts = [article_text(a) for a in articles]
         readable = [i for i, language in enumerate(languages) if language.run_ner]
-        found = dict(zip(readable, self.model.mentions([texts[i].text for i in readable]), strict=True))
+        found = self._mentions({i: texts[i].text for i in readable})
         results: list[AnalysedArticle | Exception] = []
         for i, article in enumerate(articles):
+            mentions = found.get(i, [])
+            if isinstance(mentions, Exception):
+                results.append(mentions)
+                continue
             try:
                 results.append(
                     analyse(
                         article,
                         texts[i],
-                        found.get(i, []),
+                        mentions,
                         languages[i],
                         now=now,
                         words_per_minute=self.words_per_minute,
@@ -79,3 +83,17 @@ class Analyser:
             except Exception as exc:  # reported per article: the batch goes on
                 results.append(exc)
         return results
+
+    def _mentions(self, texts: dict[int, str]) -> dict[int, list[Mention] | Exception]:
+        """The model's mentions per text; if the batch fails, each text alone, so one bad text
+        fails by itself instead of taking its batch (and, replayed, the stream) down."""
+        try:
+            return dict(zip(texts, self.model.mentions(list(texts.values())), strict=True))
+        except Exception:
+            found: dict[int, list[Mention] | Exception] = {}
+            for i, text in texts.items():
+                try:
+                    (found[i],) = self.model.mentions([text])
+                except Exception as exc:
+                    found[i] = exc
+            return found
