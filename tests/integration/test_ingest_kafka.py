@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -184,3 +185,28 @@ def test_unparseable_raw_page_is_a_422_problem_with_its_location(client: TestCli
         "/v1/articles:raw", content=b"%PDF", headers={**KEY, "Content-Type": "application/pdf"}
     )
     assert unsupported.status_code == 415
+
+
+def test_engagement_counts_are_published_keyed_by_article(client: TestClient, kafka_bootstrap: str) -> None:
+    from schemas.engagement import EngagementEvent
+    from services.common.topics import ENGAGEMENT
+
+    article_id = "ap-" + uuid.uuid4().hex
+    counts = [
+        {"article_id": article_id, "kind": "view", "count": 40},
+        {"article_id": article_id, "kind": "reaction"},
+    ]
+    response = client.post("/v1/engagement", json=counts, headers=KEY)
+    assert response.status_code == 202, response.text
+    assert response.json() == {"accepted": 2}
+
+    def ours(records: list) -> list:
+        return [r for r in records if r.key == article_id.encode()]
+
+    records = ours(read_topic(kafka_bootstrap, ENGAGEMENT.name, until=lambda rs: len(ours(rs)) == 2))
+    events = [EngagementEvent.model_validate_json(r.value) for r in records]
+    assert [(e.kind, e.count) for e in events] == [("view", 40), ("reaction", 1)]
+
+    bad = client.post("/v1/engagement", json=[{"article_id": article_id, "kind": "like"}], headers=KEY)
+    assert bad.status_code == 422
+    assert [e["pointer"] for e in bad.json()["errors"]] == ["/0/kind"]
