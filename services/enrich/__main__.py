@@ -12,6 +12,9 @@ from services.common.topics import ensure_topics
 from services.enrich.app import create_app
 from services.enrich.settings import EnrichSettings
 
+# Faust's command line spells two of the standard level names its own way.
+_FAUST_LEVELS = {"warning": "warn", "critical": "crit"}
+
 
 def main() -> None:
     settings = EnrichSettings()
@@ -23,8 +26,9 @@ def main() -> None:
         except KafkaError:
             time.sleep(1)
     app = create_app(settings)
+    level = settings.log_level.lower()
     # --quiet drops the start-up banner: everything on stdout stays one JSON object per line.
-    sys.argv = [sys.argv[0], "--quiet", "worker", "--loglevel", settings.log_level.lower()]
+    sys.argv = [sys.argv[0], "--quiet", "worker", "--loglevel", _FAUST_LEVELS.get(level, level)]
     app.main()
 
 

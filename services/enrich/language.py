@@ -27,7 +27,7 @@ from schemas.article import RawArticle
 LANGUAGES = tuple(re.findall(r"\w+", "en de fr es it pt nl sv da nb pl cs ru uk tr ar fa he zh ja ko hi id"))
 NER_LANGUAGES = frozenset({"en"})
 MIN_LETTERS = 120  # below this, low-accuracy mode guesses; see the module docstring
-SAMPLE_CHARS = 2000  # the headline and the first paragraphs say it; reading on costs time
+SAMPLE_CHARS = 800  # the headline and the lede say it; each further character costs time (~1.5 µs)
 
 
 @dataclass(frozen=True)
