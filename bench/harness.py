@@ -225,14 +225,33 @@ class Benchmark:
     run: Callable[[Context], BenchmarkResult]
 
 
+def _env_int(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise RuntimeError(f"{name} must be a port number, not {value!r}") from None
+
+
 def bench_infra() -> InfraSettings:
-    """Kafka and Elasticsearch for benchmarks only: their own ports and state folder."""
+    """Kafka and Elasticsearch for benchmarks only: their own ports and state folder.
+
+    Two runs on one machine (two engineers, or a run beside CI) need different ports and
+    state folders, or the second one's wipe stops the first one's servers: set
+    WIRESTREAM_BENCH_KAFKA_PORT, WIRESTREAM_BENCH_ES_PORT and WIRESTREAM_BENCH_STATE_DIR.
+    The controller and transport ports follow (Kafka's port + 1, Elasticsearch's + 100).
+    """
+    kafka_port = _env_int("WIRESTREAM_BENCH_KAFKA_PORT", 39092)
+    es_port = _env_int("WIRESTREAM_BENCH_ES_PORT", 39200)
+    state_dir = os.environ.get("WIRESTREAM_BENCH_STATE_DIR", "").strip()
     return InfraSettings(
-        kafka_port=39092,
-        kafka_controller_port=39093,
-        es_port=39200,
-        es_transport_port=39300,
-        state_dir=REPO_ROOT / ".state" / "bench",
+        kafka_port=kafka_port,
+        kafka_controller_port=kafka_port + 1,
+        es_port=es_port,
+        es_transport_port=es_port + 100,
+        state_dir=Path(state_dir).resolve() if state_dir else REPO_ROOT / ".state" / "bench",
     )
 
 

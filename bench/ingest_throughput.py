@@ -3,7 +3,9 @@
 Three workloads against the same broker:
 
 1. ceiling: a bare kafka-python producer, configured like the ingest publisher,
-   sends the very RawArticle JSON the API would publish to `bench.raw-ceiling`;
+   sends the very RawArticle JSON the API would publish to `bench.raw-ceiling`; so
+   does a confluent-kafka (librdkafka) producer with the same settings, which shows
+   how much of the ceiling is kafka-python's own cost in Python;
 2. bulk: the real ingest service (a child process) takes NDJSON batches on
    `/v1/articles:bulk` from a few concurrent clients;
 3. single: the same service takes one article per request on `/v1/articles`
@@ -28,6 +30,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+import confluent_kafka
 import httpx
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import KafkaAdminClient, NewTopic
@@ -159,19 +162,25 @@ def end_offsets_total(bootstrap: str, topic: str) -> int:
         consumer.close()
 
 
+def ensure_ceiling_topic(bootstrap: str) -> None:
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="wirestream-bench")
+    try:
+        topic = NewTopic(
+            CEILING_TOPIC, num_partitions=PARTITIONS, replication_factor=1, topic_configs=RAW.config
+        )
+        with contextlib.suppress(TopicAlreadyExistsError):
+            admin.create_topics([topic])
+    finally:
+        admin.close()
+
+
 class CeilingProducer:
     """A bare producer configured as the ingest publisher is, sending pre-serialised records."""
 
+    label = "kafka-python producer (ceiling)"
+
     def __init__(self, bootstrap: str, linger_ms: int) -> None:
-        admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="wirestream-bench")
-        try:
-            topic = NewTopic(
-                CEILING_TOPIC, num_partitions=PARTITIONS, replication_factor=1, topic_configs=RAW.config
-            )
-            with contextlib.suppress(TopicAlreadyExistsError):
-                admin.create_topics([topic])
-        finally:
-            admin.close()
+        ensure_ceiling_topic(bootstrap)
         self.producer = KafkaProducer(
             bootstrap_servers=bootstrap,
             client_id="wirestream-bench-ceiling",
@@ -216,6 +225,75 @@ class CeilingProducer:
 
     def close(self) -> None:
         self.producer.close(timeout=10)
+
+
+class ConfluentCeilingProducer:
+    """The same records through librdkafka (confluent-kafka), configured like kafka-python's.
+
+    Not what ingest uses: it shows what a C client takes from Python on this machine,
+    i.e. how much of the kafka-python ceiling is the client's own cost.
+    """
+
+    label = "confluent-kafka producer"
+
+    def __init__(self, bootstrap: str, linger_ms: int) -> None:
+        ensure_ceiling_topic(bootstrap)
+        self.producer = confluent_kafka.Producer(
+            {
+                "bootstrap.servers": bootstrap,
+                "client.id": "wirestream-bench-confluent",
+                "acks": "all",
+                "enable.idempotence": True,
+                "linger.ms": linger_ms,
+                "compression.type": "none",
+                "message.max.bytes": 8 * 1024 * 1024,
+                # Room for a whole round in the local queue, so produce() never waits on it.
+                "queue.buffering.max.messages": 1_000_000,
+                "queue.buffering.max.kbytes": 1024 * 1024,
+            }
+        )
+
+    def _send(self, records: list[KafkaRecord], outcome: dict[str, int], errors: Errors) -> None:
+        def delivered(error: confluent_kafka.KafkaError | None, _: confluent_kafka.Message) -> None:
+            if error is None:
+                outcome["acked"] += 1
+            else:
+                errors.add(f"not acknowledged: {error}")
+
+        for record in records:
+            headers: list[tuple[str, str | bytes | None]] = list(record.headers)
+            while True:
+                try:
+                    self.producer.produce(
+                        CEILING_TOPIC,
+                        key=record.key,
+                        value=record.value,
+                        headers=headers,
+                        on_delivery=delivered,
+                    )
+                    break
+                except BufferError:
+                    self.producer.poll(0.05)  # the local queue is full: serve callbacks, retry
+            self.producer.poll(0)
+        remaining = self.producer.flush(60)
+        if remaining:
+            errors.add(f"{remaining} records still queued after 60 s", remaining)
+
+    def warm_up(self, records: list[KafkaRecord]) -> None:
+        self._send(records, {"acked": 0}, Errors("confluent warm-up"))
+
+    def send_all(self, records: list[KafkaRecord], cpu: CpuMeter, errors: Errors) -> tuple[int, float]:
+        """Produce and flush; return (records acknowledged, seconds)."""
+        outcome = {"acked": 0}
+        cpu.start()
+        started = time.perf_counter()
+        self._send(records, outcome, errors)
+        seconds = time.perf_counter() - started
+        cpu.stop()
+        return outcome["acked"], seconds
+
+    def close(self) -> None:
+        self.producer.flush(10)
 
 
 # What a response meant: (articles accepted, problem or None).
@@ -374,7 +452,13 @@ def run(ctx: Context) -> BenchmarkResult:
         f"POST /v1/articles ({SINGLE_CLIENTS} clients)",
         notes="one article per request; bytes are JSON request bodies",
     )
+    confluent = Workload(
+        "confluent_producer",
+        ConfluentCeilingProducer.label,
+        notes=f"librdkafka, same settings and records, to {CEILING_TOPIC}; for comparison, not a target",
+    )
     raw_errors, bulk_errors, single_errors = Errors("raw producer"), Errors("bulk"), Errors("single")
+    confluent_errors = Errors("confluent producer")
     warm_on_raw = 0
     broker = {"kafka broker": lambda: proc_cpu_seconds(broker_pid)}
 
@@ -397,8 +481,11 @@ def run(ctx: Context) -> BenchmarkResult:
     )
     with_service = {**broker, "ingest service": service.cpu_seconds}
     ceiling = CeilingProducer(bootstrap, linger_ms)
+    c_ceiling = ConfluentCeilingProducer(bootstrap, linger_ms)
     try:
-        ceiling.warm_up([raw_record(line) for line in articles.take(RAW_WARMUP)])
+        warm_records = [raw_record(line) for line in articles.take(RAW_WARMUP)]
+        ceiling.warm_up(warm_records)
+        c_ceiling.warm_up(warm_records)
         with service:
             progress(f"ingest service starting on {base_url} (log: {service.log_file})")
             service.wait_http_ok(f"{base_url}/readyz", timeout_s=60)
@@ -417,6 +504,16 @@ def run(ctx: Context) -> BenchmarkResult:
                     cpu_seconds=cpu.used,
                 )
                 progress(f"{step}: raw producer {rate:,.0f} articles/s")
+
+                cpu = CpuMeter(broker)
+                acked, seconds = c_ceiling.send_all(part_records, cpu, confluent_errors)
+                rate = confluent.add(
+                    articles=acked,
+                    seconds=seconds,
+                    payload_bytes=sum(len(r.value) for r in part_records),
+                    cpu_seconds=cpu.used,
+                )
+                progress(f"{step}: confluent-kafka producer {rate:,.0f} articles/s")
 
                 bodies = _ndjson(shared_part, BULK_LINES)
                 warm = _ndjson(articles.take(BULK_CLIENTS * BULK_WARMUP_LINES), BULK_WARMUP_LINES)
@@ -472,20 +569,21 @@ def run(ctx: Context) -> BenchmarkResult:
                 progress(f"{step}: single endpoint {rate:,.0f} articles/s")
     finally:
         ceiling.close()
+        c_ceiling.close()
 
-    result.measurements = [raw.measurement(), bulk.measurement(), one.measurement()]
-    for errors in (raw_errors, bulk_errors, single_errors):
+    result.measurements = [raw.measurement(), bulk.measurement(), one.measurement(), confluent.measurement()]
+    for errors in (raw_errors, bulk_errors, single_errors, confluent_errors):
         result.errors += errors.report()
 
-    # Kafka must hold exactly what was acknowledged (warm-ups included).
-    expected = {CEILING_TOPIC: RAW_WARMUP + n, RAW.name: warm_on_raw + n + n_single}
+    # Kafka must hold exactly what was acknowledged (warm-ups included; both ceilings send all).
+    expected = {CEILING_TOPIC: 2 * (RAW_WARMUP + n), RAW.name: warm_on_raw + n + n_single}
     for topic, want in expected.items():
         have = end_offsets_total(bootstrap, topic)
         result.params[f"records_on_{topic}"] = have
         if have != want:
             result.errors.append(f"{topic} holds {have} records, expected {want}")
 
-    ceiling_rate, bulk_rate, single_rate = (m.per_s for m in result.measurements)
+    ceiling_rate, bulk_rate, single_rate = (m.per_s for m in result.measurements[:3])
     result.params["bulk_vs_raw_per_round"] = [
         round(b / r, 3) if r else 0.0 for b, r in zip(bulk.rounds_per_s, raw.rounds_per_s, strict=True)
     ]

@@ -1,12 +1,12 @@
-"""Write a run to bench/results/<UTC timestamp>.json and .md (and .png when matplotlib is installed)."""
+"""Write a run to bench/results/<UTC timestamp>.json and .md, and .png (bench/chart.py) with matplotlib."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 from typing import Any
 
+from bench import chart as charts
 from bench.harness import BenchmarkResult, Run
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
@@ -39,10 +39,47 @@ def _fmt(value: float, digits: int = 0) -> str:
     return f"{value:,.{digits}f}"
 
 
+# Parameters with a table of their own (below the measurements), not listed inline.
+_TABLED = ("rss_mb", "e2e_vs_ceiling")
+
+
+def _memory_md(memory: dict[str, Any]) -> list[str]:
+    lines = [
+        "| Service | Steady RSS MB | Peak RSS MB | Samples |",
+        "|---|---:|---:|---:|",
+    ]
+    for name, figures in memory.items():
+        lines.append(
+            f"| {name} | {figures['steady_mb']:,.0f} | {figures['peak_mb']:,.0f} | {figures['samples']} |"
+        )
+    return [*lines, ""]
+
+
+def _ceilings_md(result: BenchmarkResult) -> list[str]:
+    """End to end next to each stage's ceiling: which stage bounds the pipeline, and how closely."""
+    rates = {m.name: m for m in result.measurements}
+    e2e = rates.get("e2e_throughput")
+    if e2e is None:
+        return []
+    lines = [
+        "| Stage ceiling (same run, same articles) | Articles/s | End to end as a share of it |",
+        "|---|---:|---:|",
+    ]
+    for name, ratio in result.params.get("e2e_vs_ceiling", {}).items():
+        lines.append(f"| {rates[name].label} | {_fmt(rates[name].per_s, 1)} | {ratio:.3f} |")
+    return [*lines, ""]
+
+
+def _rate(per_s: float) -> str:
+    """A rate with a decimal when it is small (the NER model and end to end run at a few per second)."""
+    return _fmt(per_s, 1 if per_s < 100 else 0)
+
+
 def _benchmark_md(result: BenchmarkResult) -> list[str]:
     lines = [f"## {result.title}", ""]
-    if result.params:
-        lines.append("Parameters: " + ", ".join(f"{k}={v}" for k, v in result.params.items()))
+    inline = {k: v for k, v in result.params.items() if k not in _TABLED}
+    if inline:
+        lines.append("Parameters: " + ", ".join(f"{k}={v}" for k, v in inline.items()))
         lines.append("")
     if result.measurements:
         lines += [
@@ -53,9 +90,9 @@ def _benchmark_md(result: BenchmarkResult) -> list[str]:
         for m in result.measurements:
             lat = [_fmt(m.latency_ms[k], 1) if k in m.latency_ms else "" for k in ("p50", "p95", "p99")]
             cpu = ", ".join(f"{k} {v:.1f}" for k, v in m.cpu_seconds.items())
-            rounds = ", ".join(_fmt(r) for r in m.rounds_per_s)
+            rounds = ", ".join(_rate(r) for r in m.rounds_per_s)
             lines.append(
-                f"| {m.label} | {m.articles:,} | {m.seconds:.1f} | {_fmt(m.per_s)} | {rounds} | "
+                f"| {m.label} | {m.articles:,} | {m.seconds:.1f} | {_rate(m.per_s)} | {rounds} | "
                 f"{m.mb_per_s:.1f} | "
                 f"{' | '.join(lat)} | {cpu} |"
             )
@@ -63,6 +100,9 @@ def _benchmark_md(result: BenchmarkResult) -> list[str]:
         notes = [f"{m.label}: {m.notes}" for m in result.measurements if m.notes]
         lines += [f"- {note}" for note in notes]
         lines.append("")
+    lines += _ceilings_md(result)
+    if result.params.get("rss_mb"):
+        lines += _memory_md(result.params["rss_mb"])
     if result.checks:
         lines += ["| Target | Measured | Goal | Status |", "|---|---:|---:|---|"]
         for c in result.checks:
@@ -111,29 +151,6 @@ def markdown(run: Run) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
-def chart(run: Run, path: Path) -> bool:
-    """Articles/s per workload as a bar chart; False (and no file) without matplotlib."""
-    if importlib.util.find_spec("matplotlib") is None:
-        return False
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    bars = [(f"{r.name}: {m.name}", m.per_s) for r in run.results for m in r.measurements]
-    if not bars:
-        return False
-    fig, ax = plt.subplots(figsize=(8, 0.6 * len(bars) + 1.5))
-    ax.barh([label for label, _ in bars], [value for _, value in bars])
-    ax.invert_yaxis()
-    ax.set_xlabel("articles/s")
-    ax.set_title(f"Wirestream benchmarks {run.started_at:%Y-%m-%d %H:%M} UTC")
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return True
-
-
 def write(run: Run, directory: Path = RESULTS_DIR) -> list[Path]:
     directory.mkdir(parents=True, exist_ok=True)
     base = directory / stem(run)
@@ -141,6 +158,6 @@ def write(run: Run, directory: Path = RESULTS_DIR) -> list[Path]:
     json_path.write_text(json.dumps(as_dict(run), indent=2, ensure_ascii=False) + "\n")
     md_path.write_text(markdown(run))
     written = [json_path, md_path]
-    if chart(run, png_path):
+    if charts.draw(run, png_path):
         written.append(png_path)
     return written
