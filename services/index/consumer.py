@@ -1,9 +1,14 @@
-"""Kafka adapter: consume enriched articles and control notices in batches, write them, then commit.
+"""Kafka adapter: consume enriched articles, control notices and link updates in batches, write, commit.
 
 Offsets are committed only after Elasticsearch has settled every item of the
 batch (written, superseded, or dead-lettered with Kafka's acknowledgement).
 While Elasticsearch is unreachable the partitions are paused, so the consumer
 keeps polling (and keeps its group membership) without taking new records.
+
+One batch is in flight at a time: while Elasticsearch works on a bulk request (in a
+worker thread), this thread polls and parses the next batch, so neither waits on the
+other. The next batch is written only once the one in flight is settled, so writes to a
+document stay in order, and each batch commits exactly its own offsets.
 """
 
 from __future__ import annotations
@@ -11,34 +16,48 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from dataclasses import dataclass
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
 from typing import Any
 
-from kafka import KafkaConsumer, KafkaProducer
+from elasticsearch import ApiError
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.errors import CommitFailedError, RebalanceInProgressError
+from kafka.structs import OffsetAndMetadata
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
 from schemas.control import ControlNotice
-from schemas.enriched import EnrichedArticle
+from schemas.dead_letter import DeadLetter
+from schemas.enriched import EnrichedArticle, LinkUpdate
 from services.common.dead_letters import dead_letter
-from services.common.topics import CONTROL, DLQ, ENRICHED
+from services.common.topics import CONTROL, DLQ, ENRICHED, LINKS
 from services.index.bulk_writer import (
     BulkWriter,
     ElasticsearchUnavailable,
-    IndexRequest,
+    StoredById,
     WriteReport,
     backoff_delay,
 )
 from services.index.documents import (
     document_version,
+    instant,
+    link_fields,
+    link_placeholder,
     to_document,
     withdrawal_fields,
     withdrawal_stub,
     withdrawal_version,
 )
 from services.index.settings import IndexSettings
+from services.index.writes import IndexRequest, LinkRequest, WriteRequest
 
 log = logging.getLogger(__name__)
+
+TOPICS = (ENRICHED.name, CONTROL.name, LINKS.name)
+# How often a poll looks up from an empty topic to see whether the batch in flight is settled.
+# Not much shorter: a poll that times out while the group is being joined is what leaves
+# kafka-python 3.0.12 half-joined (see _rejoin_if_stuck).
+BUSY_POLL_MS = 100
 
 
 @dataclass
@@ -56,6 +75,27 @@ class IndexMetrics:
         self.es_up = Gauge(
             "wirestream_index_elasticsearch_up", "1 when the last bulk reached Elasticsearch.", registry=r
         )
+
+
+@dataclass
+class Batch:
+    """Records polled together: the writes they ask for, those that are dead letters already,
+    and the offsets to commit once the writes are settled."""
+
+    requests: list[WriteRequest] = field(default_factory=list)
+    dead: list[DeadLetter] = field(default_factory=list)
+    offsets: dict[TopicPartition, OffsetAndMetadata] = field(default_factory=dict)
+    known: StoredById | None = None  # its documents as read ahead, if they were
+
+    @property
+    def doc_ids(self) -> set[str]:
+        return {request.doc_id for request in self.requests}
+
+
+@dataclass
+class InFlight:
+    batch: Batch
+    future: Future[WriteReport]
 
 
 class IndexConsumer:
@@ -78,85 +118,125 @@ class IndexConsumer:
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             max_poll_records=s.batch_max_docs,
+            # Enriched records are ~16 KB: with 1 MiB a batch of 500 takes three fetches per
+            # partition, each a round trip the consumer's IO thread makes between the others'
+            # turns at the GIL; the index benchmark polled half as fast.
+            max_partition_fetch_bytes=s.fetch_max_partition_bytes,
         )
-        # Learn the topic's partitions before joining the group: a member that joins
+        # Learn the topics' partitions before joining the group: a member that joins
         # without them is assigned nothing and may not rejoin until metadata expires.
-        while not all(consumer.partitions_for_topic(t) for t in (ENRICHED.name, CONTROL.name)):
+        while not all(consumer.partitions_for_topic(t) for t in TOPICS):
             if self.stop_event.wait(0.5):
                 consumer.close(autocommit=False)
                 return
-        consumer.subscribe([ENRICHED.name, CONTROL.name])
+        consumer.subscribe(list(TOPICS))
         producer = KafkaProducer(bootstrap_servers=s.kafka_bootstrap, acks="all", enable_idempotence=True)
+        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="index-bulk")
         self.running = True
         try:
-            while not self.stop_event.is_set():
-                records = self._next_batch(consumer)
-                if records and self._settle(records, consumer, producer):
-                    try:
-                        consumer.commit()
-                    except (CommitFailedError, RebalanceInProgressError) as exc:
-                        # The partitions moved to another member during the batch; it will
-                        # write the same documents again, which the versions make harmless.
-                        log.warning("commit failed after rebalance", extra={"error": str(exc)})
+            self._pipeline(consumer, producer, pool)
         finally:
             self.running = False
+            pool.shutdown(wait=True)
             consumer.close(autocommit=False)
             producer.close(timeout=5)
 
-    def _next_batch(self, consumer: KafkaConsumer) -> list[Any]:
-        """Poll until the batch is full by count or bytes, or its time is up."""
+    def _pipeline(self, consumer: KafkaConsumer, producer: KafkaProducer, pool: ThreadPoolExecutor) -> None:
+        """Poll and parse the next batch while the previous one is being written.
+
+        Once the batch in flight is settled, the next one is sent before the settled one's
+        offsets are committed, so that Elasticsearch does not wait on the commit either.
+        """
+        in_flight: InFlight | None = None
+        while not self.stop_event.is_set():
+            records = self._next_batch(consumer, in_flight.future if in_flight else None)
+            batch = self.parse(records) if records else None
+            if batch is not None and in_flight is not None:
+                batch.known = self._read_ahead(batch, in_flight.batch)
+            settled: tuple[Batch, WriteReport] | None = None
+            if in_flight is not None:
+                report = self._await_settled(in_flight, consumer)
+                if report is None:
+                    return  # stopped: nothing more is committed
+                settled, in_flight = (in_flight.batch, report), None
+            if batch is not None and not self.stop_event.is_set():
+                in_flight = InFlight(batch, pool.submit(self._writer.write, batch.requests, batch.known))
+            if settled is not None:
+                self._finish(*settled, consumer, producer)
+        if in_flight is not None:  # stopping: commit the batch in flight if Elasticsearch takes it
+            report = self._await_settled(in_flight, consumer)
+            if report is not None:
+                self._finish(in_flight.batch, report, consumer, producer)
+
+    def _read_ahead(self, batch: Batch, writing: Batch) -> StoredById | None:
+        """Read the next batch's documents while the previous batch is written, if that is safe.
+
+        Only when the two batches touch no document in common: then the batch in flight
+        cannot change what is read, and the read leaves the path from one bulk request to
+        the next. Otherwise, or if the read fails, the writer reads after the batch settles.
+        """
+        ids = batch.doc_ids
+        if not ids or ids & writing.doc_ids:
+            return None
+        try:
+            return self._writer.read(ids)
+        except (ElasticsearchUnavailable, ApiError):
+            return None
+
+    def _next_batch(self, consumer: KafkaConsumer, busy: Future[WriteReport] | None) -> list[Any]:
+        """Poll until the batch is full by count or bytes, or its time is up.
+
+        While a batch is in flight there is no hurry: the batch keeps filling until the one in
+        flight is settled (and its own time is up), and comes back empty if nothing arrived.
+        """
         s = self._settings
         batch: list[Any] = []
         size = 0
-        deadline = time.monotonic() + s.batch_max_wait_ms / 1000
+        deadline = 0.0
         while len(batch) < s.batch_max_docs and size < s.batch_max_bytes and not self.stop_event.is_set():
-            timeout_ms = max(0, int((deadline - time.monotonic()) * 1000)) if batch else 500
+            idle = busy is None or busy.done()
+            if not batch and busy is not None and idle:
+                break
+            now = time.monotonic()
+            if batch and idle and now >= deadline:
+                break
+            if not idle:
+                timeout_ms = BUSY_POLL_MS
+            elif batch:
+                timeout_ms = max(1, int((deadline - now) * 1000))
+            else:
+                timeout_ms = 500
             polled = consumer.poll(timeout_ms=timeout_ms, max_records=s.batch_max_docs - len(batch))
             fresh = [r for part in polled.values() for r in part]
+            if fresh and not batch:
+                deadline = time.monotonic() + s.batch_max_wait_ms / 1000
             batch.extend(fresh)
             size += sum(len(r.value or b"") for r in fresh)
-            if batch and (not fresh or time.monotonic() >= deadline):
-                break
         return batch
 
-    def _settle(self, records: list[Any], consumer: KafkaConsumer, producer: KafkaProducer) -> bool:
-        """Write a batch; True once every record is settled, False if stopped before that."""
-        requests: list[IndexRequest] = []
-        dead = []
+    def parse(self, records: list[Any]) -> Batch:
+        """The writes the records ask for; a record that cannot be read is a dead letter already."""
+        batch = Batch()
         for record in records:
+            tp = TopicPartition(record.topic, record.partition)
+            batch.offsets[tp] = OffsetAndMetadata(record.offset + 1, "", record.leader_epoch)
             try:
                 request = self.request_for(record)
-                if request is not None:
-                    requests.append(request)
             except Exception as exc:  # an unreadable message must not stop the partition
-                dead.append(
-                    dead_letter(
-                        "index",
-                        exc,
-                        record.value or b"",
-                        key=record.key,
-                        topic=record.topic,
-                        partition=record.partition,
-                        offset=record.offset,
-                    )
-                )
-        report = self._write_until_settled(requests, consumer)
-        if report is None:
-            return False
-        for request, error_type, reason in report.rejected:
-            r = request.source_ref
-            dead.append(
-                dead_letter(
-                    "index",
-                    reason,
-                    r.value,
-                    error_class=error_type,
-                    key=r.key,
-                    topic=r.topic,
-                    partition=r.partition,
-                    offset=r.offset,
-                )
-            )
+                batch.dead.append(_dead_letter(record, exc, step="parse"))
+                continue
+            if request is not None:
+                batch.requests.append(request)
+        return batch
+
+    def _finish(
+        self, batch: Batch, report: WriteReport, consumer: KafkaConsumer, producer: KafkaProducer
+    ) -> None:
+        """Close a settled batch: its dead letters on the DLQ, its metrics, then its offsets."""
+        dead = batch.dead + [
+            _dead_letter(request.source_ref, reason, step="write", error_class=error_type)
+            for request, error_type, reason in report.rejected
+        ]
         for letter in dead:
             self._metrics.dead_letters.labels(letter.error_class).inc()
             log.warning(
@@ -177,11 +257,28 @@ class IndexConsumer:
         self._metrics.written.inc(report.written)
         self._metrics.superseded.inc(report.superseded)
         self._metrics.retried.inc(report.retried)
-        return True
+        self._commit(consumer, batch.offsets)
+
+    def _commit(self, consumer: KafkaConsumer, offsets: dict[TopicPartition, OffsetAndMetadata]) -> None:
+        """Commit a settled batch's own offsets (the consumer's position is a batch further on).
+
+        Only for partitions still assigned: a partition that moved to another member during
+        the batch is that member's to commit; it writes the same documents again, which the
+        versions and the issued_at guards make harmless.
+        """
+        assigned = consumer.assignment()
+        mine = {tp: offset for tp, offset in offsets.items() if tp in assigned}
+        if not mine:
+            return
+        try:
+            consumer.commit(mine)
+        except (CommitFailedError, RebalanceInProgressError) as exc:
+            log.warning("commit failed after rebalance", extra={"error": str(exc)})
+            _rejoin_if_stuck(consumer)
 
     @staticmethod
-    def request_for(record: Any) -> IndexRequest | None:
-        """The write a record asks for: an enriched article to index, or a withdrawal to apply."""
+    def request_for(record: Any) -> WriteRequest | None:
+        """The write a record asks for: an article to index, a withdrawal or links to apply."""
         if record.topic == CONTROL.name:
             notice = ControlNotice.model_validate_json(record.value)
             if notice.action != "withdraw":
@@ -193,19 +290,28 @@ class IndexConsumer:
                 record,
                 fallback=withdrawal_stub(notice.article_id, notice.revision, notice.reason, notice.issued_at),
             )
+        if record.topic == LINKS.name:
+            return link_request(LinkUpdate.model_validate_json(record.value), record)
         enriched = EnrichedArticle.model_validate_json(record.value)
         return IndexRequest(enriched.article.id, document_version(enriched), to_document(enriched), record)
 
-    def _write_until_settled(
-        self, requests: list[IndexRequest], consumer: KafkaConsumer
-    ) -> WriteReport | None:
+    def _await_settled(self, in_flight: InFlight, consumer: KafkaConsumer) -> WriteReport | None:
+        """The batch's report once every item is settled; None if stopped before that.
+
+        While Elasticsearch cannot be reached the partitions are paused and the whole batch
+        is tried again with backoff (every write in it is safe to repeat).
+        """
         attempt = 0
+        future: Future[WriteReport] | None = in_flight.future
         while True:
             try:
-                report = self._writer.write(requests)
+                report = (
+                    future.result() if future is not None else self._writer.write(in_flight.batch.requests)
+                )
                 self._set_es_available(True, consumer)
                 return report
             except ElasticsearchUnavailable as exc:
+                future = None
                 if self.stop_event.is_set():
                     return None
                 self._set_es_available(False, consumer)
@@ -228,3 +334,52 @@ class IndexConsumer:
             consumer.resume(*assignment)
         else:
             consumer.pause(*assignment)
+
+
+def _rejoin_if_stuck(consumer: KafkaConsumer) -> None:
+    """Work around kafka-python 3.0.12 leaving a group leader half-joined.
+
+    When the leader rejoins on its own account (the topics' metadata changed, as happens
+    right after start-up) and a poll times out during the join, the leader's assignment
+    clears the reason to rejoin before a poll finishes the join: the member stays
+    rebalancing for good and every commit fails (seen in the index benchmark). Asking for a
+    rejoin makes the next polls complete one; the batches meanwhile are written again
+    after a restart at worst, never lost.
+    """
+    coordinator = getattr(consumer, "_coordinator", None)
+    if coordinator is None or not hasattr(coordinator, "request_rejoin"):
+        return
+    if coordinator.generation_if_stable() is None and not coordinator.need_rejoin():
+        log.warning("consumer group half-joined; asking to rejoin")
+        coordinator.request_rejoin()
+
+
+def link_request(update: LinkUpdate, source_ref: Any = None) -> LinkRequest:
+    """A LinkUpdate as a write; links of another kind than the update's break its contract."""
+    strays = [link.article_id for link in update.links if link.kind != update.kind]
+    if strays:
+        raise ValueError(f"a {update.kind!r} link update lists links of another kind: {strays}")
+    return LinkRequest(
+        update.article_id,
+        update.kind,
+        instant(update.issued_at),
+        link_fields(update.kind, update.links, update.issued_at),
+        link_placeholder(update.article_id, update.kind, update.links, update.issued_at),
+        source_ref,
+    )
+
+
+def _dead_letter(
+    record: Any, error: BaseException | str, *, step: str, error_class: str | None = None
+) -> DeadLetter:
+    return dead_letter(
+        "index",
+        error,
+        record.value or b"",
+        step=step,
+        error_class=error_class,
+        key=record.key,
+        topic=record.topic,
+        partition=record.partition,
+        offset=record.offset,
+    )

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from schemas.enriched import EnrichedArticle, Entity, EntityType
+from schemas.enriched import EnrichedArticle, Entity, EntityType, LinkKind, SidebarLink
 
-# Versions order revisions first, then the update time within a revision:
-# revision * 10^10 + epoch seconds stays below 2^63 for a billion revisions.
-_REVISION_WEIGHT = 10_000_000_000
+# Versions order revisions first, then the update time within a revision, in milliseconds:
+# revision * 10^13 + epoch milliseconds stays below 2^63 for 900,000 revisions. Milliseconds
+# rather than seconds because every partial update (a withdrawal, a link update) adds one to
+# a document's version: a thousand of them would have to land before a copy of the same
+# revision updated one second later stopped outranking the stored one.
+_REVISION_WEIGHT = 10_000_000_000_000
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 # One keyword array per entity type, so a facet is a plain terms aggregation.
 ENTITY_FACETS: dict[EntityType, str] = {
@@ -20,15 +24,20 @@ ENTITY_FACETS: dict[EntityType, str] = {
     "event": "events",
 }
 
-# The category context of headline.suggest reads this field (see articles-v1.json).
+# The sidebar kinds, each its own field under `links` (see articles-v2.json).
+LINK_KINDS: tuple[LinkKind, ...] = ("related", "ranking", "recommendation")
+
+# The category context of headline.suggest reads this field (see articles-v2.json); the read
+# alias hides WITHDRAWN and PLACEHOLDER documents (services/index/mapping.py).
 PUBLISHED = "published"
 WITHDRAWN = "withdrawn"
+PLACEHOLDER = "placeholder"
 
 
 def document_version(enriched: EnrichedArticle) -> int:
     article = enriched.article
     moment = article.updated_at or article.published_at
-    return article.revision * _REVISION_WEIGHT + int(moment.timestamp())
+    return article.revision * _REVISION_WEIGHT + (moment - _EPOCH) // timedelta(milliseconds=1)
 
 
 def entity_facets(entities: list[Entity]) -> dict[str, list[str]]:
@@ -44,6 +53,47 @@ def entity_facets(entities: list[Entity]) -> dict[str, list[str]]:
         if entity.name not in names:
             names.append(entity.name)
     return facets
+
+
+def instant(moment: datetime) -> str:
+    """A time as stored in documents: UTC, ISO 8601, microseconds kept (comparable as stored)."""
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def link_entry(link: SidebarLink) -> dict[str, Any]:
+    """One sidebar link in a document; its kind is the field it is listed under."""
+    return {
+        "article_id": link.article_id,
+        "headline": link.headline,
+        "score": link.score,
+        "reason": link.reason,
+    }
+
+
+def links_by_kind(links: list[SidebarLink]) -> dict[str, list[dict[str, Any]]]:
+    grouped: dict[str, list[dict[str, Any]]] = {kind: [] for kind in LINK_KINDS}
+    for link in links:
+        grouped[link.kind].append(link_entry(link))
+    return grouped
+
+
+def link_fields(kind: LinkKind, links: list[SidebarLink], issued_at: datetime) -> dict[str, Any]:
+    """The partial document that replaces one kind of sidebar links and nothing else.
+
+    An update's `doc` is merged into the stored source object by object, and arrays are
+    replaced whole: `links.<kind>` and `links_issued_at.<kind>` change, the other kinds stay.
+    """
+    return {
+        "links": {kind: [link_entry(link) for link in links]},
+        "links_issued_at": {kind: instant(issued_at)},
+    }
+
+
+def link_placeholder(
+    article_id: str, kind: LinkKind, links: list[SidebarLink], issued_at: datetime
+) -> dict[str, Any]:
+    """What holds a link update for an article not indexed yet, hidden until the article comes."""
+    return {"id": article_id, "status": PLACEHOLDER, **link_fields(kind, links, issued_at)}
 
 
 def withdrawal_fields(reason: str | None, withdrawn_at: datetime) -> dict[str, Any]:
@@ -88,19 +138,19 @@ def to_document(enriched: EnrichedArticle) -> dict[str, Any]:
         "source": {
             "name": article.source.name,
             "feed": article.source.feed,
-            "url": str(article.source.url) if article.source.url else None,
+            "url": str(article.source.url) if article.source.url is not None else None,
         },
-        "url": str(article.canonical_url) if article.canonical_url else None,
+        "url": str(article.canonical_url) if article.canonical_url is not None else None,
         "section": article.section,
         "tags": article.tags,
         "language": facts.language or article.language,
         "published_at": article.published_at.isoformat(),
-        "updated_at": article.updated_at.isoformat() if article.updated_at else None,
+        "updated_at": article.updated_at.isoformat() if article.updated_at is not None else None,
         "enriched_at": enriched.enriched_at.isoformat(),
         "dateline": {
             "raw": article.dateline,
-            "place": facts.dateline.place if facts.dateline else None,
-            "agency": facts.dateline.agency if facts.dateline else None,
+            "place": facts.dateline.place if facts.dateline is not None else None,
+            "agency": facts.dateline.agency if facts.dateline is not None else None,
         },
         "bylines": [c.name for c in article.bylines],
         "contributors": [c.name for c in article.contributors],
@@ -113,16 +163,10 @@ def to_document(enriched: EnrichedArticle) -> dict[str, Any]:
         ],
         "reactions": [{"name": name, "count": count} for name, count in sorted(article.reactions.items())],
         "reaction_total": sum(article.reactions.values()),
-        "links": [
-            {
-                "article_id": link.article_id,
-                "headline": link.headline,
-                "kind": link.kind,
-                "score": link.score,
-                "reason": link.reason,
-            }
-            for link in enriched.links
-        ],
+        # Every kind is present, each stamped with the moment enrich computed it, so that a
+        # later LinkUpdate replaces one kind and an older one never does (services/index/writes.py).
+        "links": links_by_kind(enriched.links),
+        "links_issued_at": dict.fromkeys(LINK_KINDS, instant(enriched.enriched_at)),
         # collapse puts all documents without a value in one group: an article in no
         # cluster is a cluster of one, named by its own id.
         "cluster_id": enriched.cluster_id or article.id,

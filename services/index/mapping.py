@@ -7,11 +7,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from services.index.documents import PLACEHOLDER
+
 MAPPINGS_DIR = Path(__file__).resolve().parents[2] / "schemas" / "elasticsearch"
 
+# The mapping version the documents of services/index/documents.py fit (v2: links per kind).
+# Mapping versions are not interchangeable: v1 has one nested `links` list, which refuses them.
+CURRENT_VERSION = 2
+
 # `must_not` rather than `withdrawn: false`, so that a document lacking the field
-# (written by hand, or by an older writer) stays visible instead of vanishing.
-VISIBLE_ONLY: dict[str, Any] = {"bool": {"must_not": [{"term": {"withdrawn": True}}]}}
+# (written by hand, or by an older writer) stays visible instead of vanishing. A placeholder
+# holds the links of an article that has not arrived yet: nothing to show either.
+VISIBLE_ONLY: dict[str, Any] = {
+    "bool": {"must_not": [{"term": {"withdrawn": True}}, {"term": {"status": PLACEHOLDER}}]}
+}
 
 
 def load_index_body(version: int) -> dict[str, Any]:
@@ -32,6 +41,10 @@ class IndexNames:
     def generation(self, stamp: str) -> str:
         """A later concrete index of the same mapping version, built by a reindex."""
         return f"{self.concrete}-{stamp}"
+
+    def holds_version(self, index: str) -> bool:
+        """Whether a concrete index was built from this mapping version (first or a later generation)."""
+        return index == self.concrete or index.startswith(f"{self.concrete}-")
 
     @property
     def read_alias(self) -> str:

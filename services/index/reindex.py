@@ -1,12 +1,15 @@
 """`python -m services.index reindex`: rebuild the index from Kafka and swap the aliases atomically.
 
 The topics are the source of truth (`articles.enriched` is compacted, so it holds the
-latest revision of every article; `articles.control` holds the withdrawals). A reindex
-creates a new concrete index, replays both topics into it up to the offsets they had
+latest revision of every article; `articles.control` holds the withdrawals and
+`articles.links`, compacted too, the latest link update of every article). A reindex
+creates a new concrete index, replays the three topics into it up to the offsets they had
 when it began, moves both aliases to it in one `_aliases` call (searches never see a
 moment without an index), then replays what arrived in the meantime. The running
 indexer keeps writing through the write alias throughout; the external versions make
-every double write harmless.
+every double write harmless. The topics are replayed side by side, so an article's
+link update may come before the article: the writer's plans (services/index/writes.py)
+make the result the same in any order.
 """
 
 from __future__ import annotations
@@ -18,14 +21,15 @@ from typing import Any
 from elasticsearch import Elasticsearch
 from kafka import KafkaConsumer, TopicPartition
 
-from services.common.topics import CONTROL, ENRICHED
-from services.index.bulk_writer import BulkWriter, IndexRequest
+from services.common.topics import CONTROL, ENRICHED, LINKS
+from services.index.bulk_writer import BulkWriter
 from services.index.consumer import IndexConsumer
 from services.index.mapping import IndexNames, load_index_body
 from services.index.settings import IndexSettings
+from services.index.writes import WriteRequest
 
 log = logging.getLogger(__name__)
-TOPICS = (ENRICHED.name, CONTROL.name)
+TOPICS = (ENRICHED.name, CONTROL.name, LINKS.name)
 
 
 def _partitions(consumer: KafkaConsumer) -> list[TopicPartition]:
@@ -55,7 +59,7 @@ def _replay(
             for r in part
             if r.offset < end[TopicPartition(r.topic, r.partition)]
         ]
-        requests: list[IndexRequest] = []
+        requests: list[WriteRequest] = []
         for record in records:
             try:
                 request = IndexConsumer.request_for(record)

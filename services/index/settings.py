@@ -6,6 +6,7 @@ from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from services.common.settings import CommonSettings
+from services.index.mapping import CURRENT_VERSION
 
 
 class IndexSettings(CommonSettings):
@@ -19,12 +20,19 @@ class IndexSettings(CommonSettings):
         "articles", description="Concrete indices are <prefix>-v<N>; aliases <prefix> and <prefix>-write."
     )
     mapping_version: int = Field(
-        1, ge=1, description="Which schemas/elasticsearch/articles-v<N>.json to use."
+        CURRENT_VERSION,
+        ge=CURRENT_VERSION,
+        description="Which schemas/elasticsearch/articles-v<N>.json to use (v1 predates links per kind).",
     )
     batch_max_docs: int = Field(500, ge=1)
     batch_max_bytes: int = Field(8 * 1024 * 1024, ge=1024)
     batch_max_wait_ms: int = Field(
         200, ge=0, description="How long a partial batch may wait for more documents."
+    )
+    fetch_max_partition_bytes: int = Field(
+        4 * 1024 * 1024,
+        ge=64 * 1024,
+        description="Kafka: the most one fetch answers per partition (kafka-python's default is 1 MiB).",
     )
     retry_initial_s: float = Field(0.2, gt=0)
     retry_max_s: float = Field(30.0, gt=0)

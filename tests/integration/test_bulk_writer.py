@@ -9,9 +9,9 @@ import pytest
 from elasticsearch import Elasticsearch
 
 from infra.settings import InfraSettings
-from services.index.bulk_writer import BulkWriter, IndexRequest
+from services.index.bulk_writer import BulkWriter, IndexRequest, MappingVersionMismatch
 from services.index.documents import document_version, to_document
-from services.index.mapping import IndexNames
+from services.index.mapping import CURRENT_VERSION, IndexNames
 from tests.support import enriched_article, submission
 
 NOW = datetime(2025, 4, 28, tzinfo=UTC)
@@ -25,7 +25,7 @@ def _request(payload: dict) -> IndexRequest:
 @pytest.fixture
 def writer(infra: InfraSettings) -> tuple[BulkWriter, Elasticsearch, IndexNames]:
     es = Elasticsearch(infra.es_url)
-    names = IndexNames(f"bw-{uuid.uuid4().hex[:8]}", 1)
+    names = IndexNames(f"bw-{uuid.uuid4().hex[:8]}", CURRENT_VERSION)
     bulk_writer = BulkWriter(es, names, retry_initial_s=0.05, retry_max_s=0.5)
     bulk_writer.ensure_index()
     bulk_writer.ensure_index()  # idempotent
@@ -79,3 +79,16 @@ def test_a_document_the_mapping_refuses_is_rejected_with_the_reason_and_the_rest
     assert "unexpected_field" in reason
     es.indices.refresh(index=names.read_alias)
     assert es.count(index=names.read_alias)["count"] == 1
+
+
+def test_the_indexer_refuses_to_write_through_an_alias_of_another_mapping_version(
+    infra: InfraSettings,
+) -> None:
+    """v1's nested `links` list refuses v2's documents: a reindex has to move the aliases first."""
+    es = Elasticsearch(infra.es_url)
+    prefix = f"bw-old-{uuid.uuid4().hex[:8]}"
+    old = IndexNames(prefix, 1)
+    BulkWriter(es, old).ensure_index()
+    with pytest.raises(MappingVersionMismatch, match="reindex"):
+        BulkWriter(es, IndexNames(prefix, CURRENT_VERSION)).ensure_index()
+    es.indices.delete(index=old.concrete)

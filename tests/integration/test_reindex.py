@@ -15,7 +15,7 @@ from schemas.enriched import EnrichedArticle
 from services.common.topics import CONTROL, ENRICHED
 from services.index.bulk_writer import BulkWriter, IndexRequest
 from services.index.documents import document_version, to_document
-from services.index.mapping import IndexNames
+from services.index.mapping import CURRENT_VERSION, IndexNames
 from services.index.reindex import reindex
 from services.index.settings import IndexSettings
 from tests.support import enriched_article
@@ -30,7 +30,7 @@ def _enriched() -> EnrichedArticle:
 
 def test_reindex_swaps_aliases_atomically_and_loses_no_query(infra: InfraSettings) -> None:
     prefix = f"rx-{uuid.uuid4().hex[:6]}"
-    names = IndexNames(prefix, 1)
+    names = IndexNames(prefix, CURRENT_VERSION)
     es = Elasticsearch(infra.es_url)
     live = BulkWriter(es, names)
     live.ensure_index()
@@ -67,14 +67,14 @@ def test_reindex_swaps_aliases_atomically_and_loses_no_query(infra: InfraSetting
     searcher.start()
     try:
         settings = IndexSettings(
-            kafka_bootstrap=infra.kafka_bootstrap, es_url=infra.es_url, index_prefix=prefix, mapping_version=1
+            kafka_bootstrap=infra.kafka_bootstrap, es_url=infra.es_url, index_prefix=prefix
         )
         target = reindex(settings, stamp="gen2")
     finally:
         stop.set()
         searcher.join()
 
-    assert target == f"{prefix}-v1-gen2"
+    assert target == names.generation("gen2")
     assert errors == []
     assert len(counts) > 10
     assert set(counts) == {len(ids) - 1}  # every search, before, during and after the swap, saw them all

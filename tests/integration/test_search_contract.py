@@ -23,7 +23,7 @@ from schemas.enriched import EnrichedArticle, Entity, EntityType, SidebarLink
 from services.enrich.facts import article_facts
 from services.index.bulk_writer import BulkWriter, IndexRequest
 from services.index.documents import document_version, to_document, withdrawal_fields
-from services.index.mapping import IndexNames
+from services.index.mapping import CURRENT_VERSION, IndexNames
 
 SEARCH_DOC = REPO_ROOT / "docs" / "search.md"
 NOW = datetime(2025, 10, 21, tzinfo=UTC)
@@ -205,7 +205,7 @@ def fixture_articles() -> list[EnrichedArticle]:
 def indexed(infra: InfraSettings) -> Iterator[tuple[Elasticsearch, IndexNames]]:
     """The fixture articles written by the indexer's own writer, then one withdrawn."""
     es = Elasticsearch(infra.es_url)
-    names = IndexNames(f"search-{uuid.uuid4().hex[:8]}", 1)
+    names = IndexNames(f"search-{uuid.uuid4().hex[:8]}", CURRENT_VERSION)
     writer = BulkWriter(es, names, retry_initial_s=0.05, retry_max_s=0.5)
     writer.ensure_index()
     report = writer.write(
@@ -262,7 +262,7 @@ def check_related_links(response: dict[str, Any]) -> None:
 
 def check_linked_from(response: dict[str, Any]) -> None:
     assert _ids(response) == [PUPS]  # the withdrawn cull links to it as well
-    (inner,) = response["hits"]["hits"][0]["inner_hits"]["links"]["hits"]["hits"]
+    (inner,) = response["hits"]["hits"][0]["inner_hits"]["links.related"]["hits"]["hits"]
     assert inner["_source"]["reason"] == ["seals", "survey"]
 
 

@@ -13,6 +13,7 @@ from kafka import KafkaProducer
 from infra.settings import InfraSettings
 from schemas.control import ControlNotice
 from services.common.topics import CONTROL, ENRICHED
+from services.index.mapping import CURRENT_VERSION, IndexNames
 from tests.support import enriched_article, free_port, running_service, submission, wait_until
 
 NOW = datetime(2025, 5, 2, tzinfo=UTC)
@@ -57,7 +58,9 @@ def test_withdrawal_hides_the_article_until_a_correction_replaces_it(
         return es.count(index=prefix, query={"ids": {"values": [article_id]}})["count"] == 1
 
     def stored(article_id: str) -> dict[str, Any] | None:
-        found = es.options(ignore_status=404).get(index=f"{prefix}-v1", id=article_id)
+        found = es.options(ignore_status=404).get(
+            index=IndexNames(prefix, CURRENT_VERSION).concrete, id=article_id
+        )
         return found["_source"] if found.get("found") else None
 
     base = submission(feed_item_id=f"item-{uuid.uuid4().hex}")
