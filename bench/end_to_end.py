@@ -42,7 +42,6 @@ import confluent_kafka
 import httpx
 from elasticsearch import Elasticsearch
 from elasticsearch.helpers import scan
-from kafka import KafkaConsumer, TopicPartition
 
 from bench import enrich_throughput, index_throughput, ingest_throughput
 from bench.enrich_throughput import rss_mb
@@ -57,6 +56,7 @@ from bench.harness import (
     latency_summary,
     proc_cpu_seconds,
     progress,
+    topic_records,
 )
 from bench.ingest_throughput import CeilingProducer, ConfluentCeilingProducer, CpuMeter, Errors, raw_record
 from bench.service import ServiceProcess, free_port
@@ -389,26 +389,8 @@ def verify(es: Elasticsearch, alias: str, expected: dict[str, int]) -> list[str]
 
 def enriched_values(bootstrap: str, limit: int) -> list[bytes]:
     """Up to `limit` records from articles.enriched, from the start (what this run's enrich produced)."""
-    consumer = KafkaConsumer(
-        bootstrap_servers=bootstrap, client_id="wirestream-bench-e2e", enable_auto_commit=False
-    )
-    try:
-        partitions = [
-            TopicPartition(ENRICHED.name, p) for p in consumer.partitions_for_topic(ENRICHED.name) or ()
-        ]
-        consumer.assign(partitions)
-        consumer.seek_to_beginning(*partitions)
-        ends = consumer.end_offsets(partitions)
-        values: list[bytes] = []
-        deadline = time.monotonic() + 60
-        while len(values) < limit and time.monotonic() < deadline:
-            if all(consumer.position(tp) >= ends[tp] for tp in partitions):
-                break
-            for records in consumer.poll(timeout_ms=500).values():
-                values += [r.value for r in records if r.value is not None]
-        return values[:limit]
-    finally:
-        consumer.close()
+    records = topic_records(bootstrap, ENRICHED.name, timeout_s=60, limit=limit)
+    return [value for _, value in records if value is not None]
 
 
 def producer_ceilings(

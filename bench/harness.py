@@ -373,3 +373,32 @@ def proc_cpu_seconds(pid: int | None) -> float:
 
 
 _CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def topic_records(
+    bootstrap: str, topic: str, *, timeout_s: float, limit: int | None = None
+) -> list[tuple[bytes | None, bytes | None]]:
+    """(key, value) of a topic's records from its start to its end as of now (or `limit` of them).
+
+    Partitions are assigned, not subscribed: no consumer group, nothing committed.
+    """
+    from kafka import KafkaConsumer, TopicPartition
+
+    consumer = KafkaConsumer(
+        bootstrap_servers=bootstrap, client_id="wirestream-bench", enable_auto_commit=False
+    )
+    try:
+        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
+        consumer.assign(partitions)
+        consumer.seek_to_beginning(*partitions)
+        ends = consumer.end_offsets(partitions)
+        records: list[tuple[bytes | None, bytes | None]] = []
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline and any(consumer.position(tp) < ends[tp] for tp in partitions):
+            if limit is not None and len(records) >= limit:
+                break
+            for batch in consumer.poll(timeout_ms=500).values():
+                records += [(r.key, r.value) for r in batch]
+        return records[:limit] if limit is not None else records
+    finally:
+        consumer.close()

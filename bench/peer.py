@@ -25,10 +25,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from elasticsearch import Elasticsearch
-from kafka import KafkaConsumer, TopicPartition
 
 from bench import index_throughput
-from bench.harness import Benchmark, BenchmarkResult, Check, Context, Workload, progress
+from bench.harness import Benchmark, BenchmarkResult, Check, Context, Workload, progress, topic_records
 from bench.ingest_throughput import Errors, end_offsets_total
 from bench.service import ServiceProcess, free_port
 from infra.servers import elasticsearch
@@ -64,24 +63,7 @@ def ensure_binary() -> Path:
 
 def distinct_keys(bootstrap: str) -> int:
     """How many distinct article ids articles.enriched holds (the count both indices must reach)."""
-    consumer = KafkaConsumer(
-        bootstrap_servers=bootstrap, client_id="wirestream-bench-peer", enable_auto_commit=False
-    )
-    try:
-        partitions = [
-            TopicPartition(ENRICHED.name, p) for p in consumer.partitions_for_topic(ENRICHED.name) or ()
-        ]
-        consumer.assign(partitions)
-        consumer.seek_to_beginning(*partitions)
-        ends = consumer.end_offsets(partitions)
-        keys: set[bytes] = set()
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and any(consumer.position(tp) < ends[tp] for tp in partitions):
-            for records in consumer.poll(timeout_ms=500).values():
-                keys.update(r.key for r in records if r.key is not None)
-        return len(keys)
-    finally:
-        consumer.close()
+    return len({key for key, _ in topic_records(bootstrap, ENRICHED.name, timeout_s=120) if key is not None})
 
 
 class Timing:
