@@ -43,6 +43,7 @@ __all__ = [
     "IndexRequest",
     "LinkRequest",
     "MappingVersionMismatch",
+    "Prepared",
     "StoredById",
     "WriteReport",
     "backoff_delay",
@@ -57,6 +58,14 @@ RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
 BULK_ANSWER = ["items.*.status", "items.*.error"]
 
 StoredById = dict[str, Stored | None]  # what read() found per document id (None: no document)
+
+
+@dataclass(frozen=True)
+class Planned:
+    """One bulk request's worth: each request with its action, and the serialised body."""
+
+    actions: list[tuple[WriteRequest, Action]]
+    body: bytes
 
 
 @dataclass
@@ -97,6 +106,15 @@ def ndjson(lines: Iterable[Any]) -> bytes:
     """A bulk body, serialised by pydantic-core: about three times faster than the json module,
     which serialising the documents is the indexer's largest single cost after parsing them."""
     return b"".join(to_json(line) + b"\n" for line in lines)
+
+
+@dataclass
+class Prepared:
+    """A batch ready to send: its waves, the first one planned when its documents were known."""
+
+    report: WriteReport
+    waves: list[list[WriteRequest]]
+    first: Planned | None = None
 
 
 class ElasticsearchUnavailable(Exception):
@@ -158,20 +176,33 @@ class BulkWriter:
     def write(self, requests: list[WriteRequest], known: StoredById | None = None) -> WriteReport:
         """Write all requests; return once each is written, superseded or rejected.
 
-        `known` is what read() answered for these documents, when the caller read them ahead
-        (while the previous batch was being written); the first wave is planned on it.
         Raises ElasticsearchUnavailable when the cluster cannot be reached; the
         caller keeps its offsets and tries the same batch again later (every write
         is safe to repeat).
         """
+        return self.send(self.prepare(requests, known))
+
+    def prepare(self, requests: list[WriteRequest], known: StoredById | None = None) -> Prepared:
+        """Split a batch into waves and, when `known` holds its documents, plan the first one.
+
+        `known` is what read() answered for these documents when the caller read them ahead
+        (while the previous batch was being written): the first bulk request is then planned
+        and serialised ahead too, and goes out the moment the previous one is settled.
+        """
         report = WriteReport()
         kept, dropped = coalesce(requests)
         report.superseded += len(dropped)
-        if known is not None and not all(r.doc_id in known for r in kept):
-            known = None
-        for number, wave in enumerate(waves(kept)):
-            self._write_wave(wave, report, known if number == 0 else None)
-        return report
+        split = waves(kept)
+        first = None
+        if split and known is not None and all(r.doc_id in known for r in kept):
+            first = self._plan(split[0], known, report)
+        return Prepared(report, split, first)
+
+    def send(self, prepared: Prepared) -> WriteReport:
+        """Write a prepared batch, wave by wave, each until every item is settled."""
+        for number, wave in enumerate(prepared.waves):
+            self._write_wave(wave, prepared.report, prepared.first if number == 0 else None)
+        return prepared.report
 
     def read(self, ids: Iterable[str]) -> StoredById:
         """The stored state of each document, read in real time (unrefreshed writes included)."""
@@ -183,20 +214,34 @@ class BulkWriter:
             raise ElasticsearchUnavailable("mget refused")
         return {doc["_id"]: Stored.from_mget(doc) for doc in response["docs"]}
 
-    def _write_wave(self, wave: list[WriteRequest], report: WriteReport, known: StoredById | None) -> None:
+    def _plan(self, pending: list[WriteRequest], stored: StoredById, report: WriteReport) -> Planned:
+        """Each request's action against what was read, and the bulk body that carries them."""
+        planned: list[tuple[WriteRequest, Action]] = []
+        for request in pending:
+            action = plan(request, stored.get(request.doc_id))
+            if action is None:
+                report.superseded += 1
+            else:
+                planned.append((request, action))
+        body = ndjson(
+            line
+            for request, action in planned
+            for line in (
+                {action.op: {"_index": self._target, "_id": request.doc_id, **action.params}},
+                action.body,
+            )
+        )
+        return Planned(planned, body)
+
+    def _write_wave(self, wave: list[WriteRequest], report: WriteReport, first: Planned | None) -> None:
         pending = wave
         attempt = 0
         while pending:
-            stored = known if known is not None else self.read(r.doc_id for r in pending)
-            known = None  # a retry plans on a fresh read
-            planned: list[tuple[WriteRequest, Action]] = []
-            for request in pending:
-                action = plan(request, stored.get(request.doc_id))
-                if action is None:
-                    report.superseded += 1
-                else:
-                    planned.append((request, action))
-            items = self._bulk(planned) if planned else []
+            if first is None:
+                first = self._plan(pending, self.read(r.doc_id for r in pending), report)
+            planned, body = first.actions, first.body
+            first = None  # a retry plans on a fresh read
+            items = self._bulk(body, len(planned)) if planned else []
             retry: list[WriteRequest] = []
             replan: list[WriteRequest] = []
             for (request, action), item in zip(planned, items, strict=True):
@@ -223,22 +268,14 @@ class BulkWriter:
                 attempt += 1
             pending = retry + replan
 
-    def _bulk(self, planned: list[tuple[WriteRequest, Action]]) -> list[dict[str, Any]]:
-        body = ndjson(
-            line
-            for request, action in planned
-            for line in (
-                {action.op: {"_index": self._target, "_id": request.doc_id, **action.params}},
-                action.body,
-            )
-        )
+    def _bulk(self, body: bytes, count: int) -> list[dict[str, Any]]:
         # The client takes a serialised body as it is (its typing only names the list form).
         operations = cast(list[dict[str, Any]], body)
         response = self._call(
             lambda: self._es.bulk(operations=operations, refresh=False, filter_path=BULK_ANSWER)
         )
         if response is None:  # the whole request was refused: retry all of it
-            return [{"status": 503, "error": {"type": "bulk_refused"}} for _ in planned]
+            return [{"status": 503, "error": {"type": "bulk_refused"}} for _ in range(count)]
         return [next(iter(item.values())) for item in response["items"]]
 
     @staticmethod

@@ -6,9 +6,10 @@ While Elasticsearch is unreachable the partitions are paused, so the consumer
 keeps polling (and keeps its group membership) without taking new records.
 
 One batch is in flight at a time: while Elasticsearch works on a bulk request (in a
-worker thread), this thread polls and parses the next batch, so neither waits on the
-other. The next batch is written only once the one in flight is settled, so writes to a
-document stay in order, and each batch commits exactly its own offsets.
+worker thread), this thread polls, parses, reads and serialises the next batch, so
+neither waits on the other. The next batch is written only once the one in flight is
+settled, so writes to a document stay in order, and each batch commits exactly its own
+offsets.
 """
 
 from __future__ import annotations
@@ -85,7 +86,6 @@ class Batch:
     requests: list[WriteRequest] = field(default_factory=list)
     dead: list[DeadLetter] = field(default_factory=list)
     offsets: dict[TopicPartition, OffsetAndMetadata] = field(default_factory=dict)
-    known: StoredById | None = None  # its documents as read ahead, if they were
 
     @property
     def doc_ids(self) -> set[str]:
@@ -142,7 +142,7 @@ class IndexConsumer:
             producer.close(timeout=5)
 
     def _pipeline(self, consumer: KafkaConsumer, producer: KafkaProducer, pool: ThreadPoolExecutor) -> None:
-        """Poll and parse the next batch while the previous one is being written.
+        """Poll, parse, read and plan the next batch while the previous one is being written.
 
         Once the batch in flight is settled, the next one is sent before the settled one's
         offsets are committed, so that Elasticsearch does not wait on the commit either.
@@ -151,16 +151,18 @@ class IndexConsumer:
         while not self.stop_event.is_set():
             records = self._next_batch(consumer, in_flight.future if in_flight else None)
             batch = self.parse(records) if records else None
-            if batch is not None and in_flight is not None:
-                batch.known = self._read_ahead(batch, in_flight.batch)
+            prepared = None
+            if batch is not None:
+                known = self._read_ahead(batch, in_flight.batch) if in_flight is not None else None
+                prepared = self._writer.prepare(batch.requests, known)
             settled: tuple[Batch, WriteReport] | None = None
             if in_flight is not None:
                 report = self._await_settled(in_flight, consumer)
                 if report is None:
                     return  # stopped: nothing more is committed
                 settled, in_flight = (in_flight.batch, report), None
-            if batch is not None and not self.stop_event.is_set():
-                in_flight = InFlight(batch, pool.submit(self._writer.write, batch.requests, batch.known))
+            if batch is not None and prepared is not None and not self.stop_event.is_set():
+                in_flight = InFlight(batch, pool.submit(self._writer.send, prepared))
             if settled is not None:
                 self._finish(*settled, consumer, producer)
         if in_flight is not None:  # stopping: commit the batch in flight if Elasticsearch takes it
