@@ -191,3 +191,15 @@ def reset_topics(bootstrap: str) -> None:
     from services.common.topics import ALL_TOPICS, recreate_topics
 
     recreate_topics(bootstrap, ALL_TOPICS, partitions=3, replication=1)
+
+
+def indexer_env(infra: Any, prefix: str, port: int, **extra: str) -> dict[str, str]:
+    """The environment of an indexer with its own consumer group and index prefix (both `prefix`)."""
+    return {
+        "WIRESTREAM_KAFKA_BOOTSTRAP": infra.kafka_bootstrap,
+        "WIRESTREAM_ES_URL": infra.es_url,
+        "WIRESTREAM_INDEX_PORT": str(port),
+        "WIRESTREAM_INDEX_GROUP_ID": prefix,
+        "WIRESTREAM_INDEX_INDEX_PREFIX": prefix,
+        **extra,
+    }

@@ -15,7 +15,15 @@ from schemas.dead_letter import DeadLetter
 from schemas.enriched import EnrichedArticle, LinkUpdate, SidebarLink
 from services.common.topics import DLQ, ENRICHED, LINKS
 from services.index.mapping import CURRENT_VERSION, IndexNames
-from tests.support import enriched_article, free_port, read_topic, running_service, submission, wait_until
+from tests.support import (
+    enriched_article,
+    free_port,
+    indexer_env,
+    read_topic,
+    running_service,
+    submission,
+    wait_until,
+)
 
 NOW = datetime(2025, 5, 5, tzinfo=UTC)
 WAIT_S = 180  # the machine is shared: generous, and never a timing assertion
@@ -34,13 +42,7 @@ def test_unreadable_and_refused_messages_are_dead_lettered_with_the_reason_and_t
     prefix = f"dl-{uuid.uuid4().hex[:6]}"
     names = IndexNames(prefix, CURRENT_VERSION)
     port = free_port()
-    env = {
-        "WIRESTREAM_KAFKA_BOOTSTRAP": infra.kafka_bootstrap,
-        "WIRESTREAM_ES_URL": infra.es_url,
-        "WIRESTREAM_INDEX_PORT": str(port),
-        "WIRESTREAM_INDEX_GROUP_ID": prefix,
-        "WIRESTREAM_INDEX_INDEX_PREFIX": prefix,
-    }
+    env = indexer_env(infra, prefix, port)
     tag = uuid.uuid4().hex[:8]
     good = _article()
     # Valid as an EnrichedArticle, refused by the mapping: word_count is an integer field.

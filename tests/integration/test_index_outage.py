@@ -15,7 +15,7 @@ from infra.settings import InfraSettings
 from schemas.enriched import EnrichedArticle
 from services.common.topics import ENRICHED
 from services.index.documents import document_version
-from tests.support import enriched_article, free_port, running_service, wait_until
+from tests.support import enriched_article, free_port, indexer_env, running_service, wait_until
 
 NOW = datetime(2025, 5, 1, tzinfo=UTC)
 
@@ -38,14 +38,7 @@ def test_elasticsearch_down_and_back_every_article_present_exactly_once(
 ) -> None:
     prefix = f"outage-{uuid.uuid4().hex[:6]}"
     port = free_port()
-    env = {
-        "WIRESTREAM_KAFKA_BOOTSTRAP": infra.kafka_bootstrap,
-        "WIRESTREAM_ES_URL": infra.es_url,
-        "WIRESTREAM_INDEX_PORT": str(port),
-        "WIRESTREAM_INDEX_GROUP_ID": prefix,
-        "WIRESTREAM_INDEX_INDEX_PREFIX": prefix,
-        "WIRESTREAM_INDEX_RETRY_MAX_S": "2",
-    }
+    env = indexer_env(infra, prefix, port, WIRESTREAM_INDEX_RETRY_MAX_S="2")
     before, during = _enriched_records(20), _enriched_records(20)
     es = Elasticsearch(infra.es_url)
     server = elasticsearch(infra)

@@ -20,7 +20,7 @@ from services.index.documents import instant
 from services.index.mapping import CURRENT_VERSION, IndexNames
 from services.index.reindex import reindex
 from services.index.settings import IndexSettings
-from tests.support import enriched_article, free_port, running_service, submission, wait_until
+from tests.support import enriched_article, free_port, indexer_env, running_service, submission, wait_until
 
 NOW = datetime(2025, 5, 4, 9, 0, tzinfo=UTC)
 WAIT_S = 180  # the machine is shared: generous, and never a timing assertion
@@ -81,13 +81,7 @@ class Indexer:
 def indexer(infra: InfraSettings, logs_dir: str) -> Iterator[Indexer]:
     prefix = f"lk-{uuid.uuid4().hex[:6]}"
     port = free_port()
-    env = {
-        "WIRESTREAM_KAFKA_BOOTSTRAP": infra.kafka_bootstrap,
-        "WIRESTREAM_ES_URL": infra.es_url,
-        "WIRESTREAM_INDEX_PORT": str(port),
-        "WIRESTREAM_INDEX_GROUP_ID": prefix,
-        "WIRESTREAM_INDEX_INDEX_PREFIX": prefix,
-    }
+    env = indexer_env(infra, prefix, port)
     es = Elasticsearch(infra.es_url, request_timeout=60)
     producer = KafkaProducer(bootstrap_servers=infra.kafka_bootstrap, acks="all")
     try:

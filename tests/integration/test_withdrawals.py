@@ -14,7 +14,7 @@ from infra.settings import InfraSettings
 from schemas.control import ControlNotice
 from services.common.topics import CONTROL, ENRICHED
 from services.index.mapping import CURRENT_VERSION, IndexNames
-from tests.support import enriched_article, free_port, running_service, submission, wait_until
+from tests.support import enriched_article, free_port, indexer_env, running_service, submission, wait_until
 
 NOW = datetime(2025, 5, 2, tzinfo=UTC)
 
@@ -40,13 +40,7 @@ def test_withdrawal_hides_the_article_until_a_correction_replaces_it(
 ) -> None:
     prefix = f"wd-{uuid.uuid4().hex[:6]}"
     port = free_port()
-    env = {
-        "WIRESTREAM_KAFKA_BOOTSTRAP": infra.kafka_bootstrap,
-        "WIRESTREAM_ES_URL": infra.es_url,
-        "WIRESTREAM_INDEX_PORT": str(port),
-        "WIRESTREAM_INDEX_GROUP_ID": prefix,
-        "WIRESTREAM_INDEX_INDEX_PREFIX": prefix,
-    }
+    env = indexer_env(infra, prefix, port)
     es = Elasticsearch(infra.es_url)
     producer = KafkaProducer(bootstrap_servers=infra.kafka_bootstrap, acks="all")
 
