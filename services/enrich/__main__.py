@@ -9,7 +9,6 @@ from kafka.errors import KafkaError
 
 from services.common.logging import configure_logging
 from services.common.topics import ensure_topics
-from services.enrich.app import create_app
 from services.enrich.settings import EnrichSettings
 
 # Faust's command line spells two of the standard level names its own way.
@@ -25,6 +24,10 @@ def main() -> None:
             break
         except KafkaError:
             time.sleep(1)
+    # Imported here, not at the top: the model's process (spawned) imports this module too,
+    # and has no use for Faust.
+    from services.enrich.app import create_app
+
     app = create_app(settings)
     level = settings.log_level.lower()
     # --quiet drops the start-up banner: everything on stdout stays one JSON object per line.

@@ -25,7 +25,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -42,7 +44,8 @@ from services.common.logging import logging_dict_config
 from services.common.probes import tcp_reachable
 from services.common.topics import ANALYSED, DLQ, ENGAGEMENT, ENRICHED, LINKS, RAW
 from services.enrich.linking import LinkOutcome, apply_engagement, link
-from services.enrich.pipeline import Analyser
+from services.enrich.model_process import ModelFailure, ModelProcess
+from services.enrich.pipeline import Found, PreparedBatch, finish, load_lookups, prepare
 from services.enrich.recent import RecentArticle, RecentArticles
 from services.enrich.settings import EnrichSettings
 
@@ -70,14 +73,28 @@ class EnrichMetrics:
             registry=self.registry,
         )
         self.batch_seconds = Histogram(
-            "wirestream_enrich_analyse_batch_seconds", "Time to analyse one batch.", registry=self.registry
+            "wirestream_enrich_analyse_batch_seconds",
+            "From a batch read off articles.raw to its results published (model queue included).",
+            registry=self.registry,
         )
         self.recent = Gauge(
             "wirestream_enrich_recent_articles", "Articles held for linking.", registry=self.registry
         )
 
 
-def create_app(settings: EnrichSettings, analyser: Analyser | None = None) -> faust.App:
+@dataclass(frozen=True)
+class RawBatch:
+    """One batch from articles.raw: its events, the articles read from them, the unreadable
+    ones with their errors, and the readable ones prepared for the model."""
+
+    events: list[faust.EventT]
+    parsed: list[tuple[faust.EventT, RawArticle]]
+    unreadable: list[tuple[faust.EventT, ValidationError]]
+    prepared: PreparedBatch
+    read_at: float
+
+
+def create_app(settings: EnrichSettings, model: ModelProcess | None = None) -> faust.App:
     app = faust.App(
         settings.app_id,
         broker=[f"kafka://{server.strip()}" for server in settings.kafka_bootstrap.split(",")],
@@ -112,11 +129,10 @@ def create_app(settings: EnrichSettings, analyser: Analyser | None = None) -> fa
     recent_table = app.Table("recent-articles", partitions=1, key_type=str, value_type=str)
 
     metrics = EnrichMetrics()
-    analyser = analyser or Analyser.load(
-        words_per_minute=settings.words_per_minute, batch_size=settings.batch_size
-    )
+    model = model or ModelProcess(settings.batch_size)
+    load_lookups()
     recent = RecentArticles(settings.recent_window, settings.near_duplicate_threshold)
-    state = {"agents_running": 0, "rebuild": True, "recovered": False}
+    state = {"agents_running": 0, "rebuild": True, "recovered": False, "model_ready": False}
 
     async def to_dlq(event: faust.EventT, step: str, error: BaseException) -> None:
         message = event.message
@@ -126,6 +142,7 @@ def create_app(settings: EnrichSettings, analyser: Analyser | None = None) -> fa
             error,
             message.value or b"",
             step=step,
+            error_class=error.error_class if isinstance(error, ModelFailure) else None,
             key=message.key,
             topic=message.topic,
             partition=message.partition,
@@ -135,6 +152,10 @@ def create_app(settings: EnrichSettings, analyser: Analyser | None = None) -> fa
             "dead letter", extra={"step": step, "offset": message.offset, "error": letter.error_class}
         )
         await dlq_topic.send(key=message.key, value=letter.model_dump_json().encode())
+
+    @app.on_before_shutdown.connect  # type: ignore[arg-type]
+    async def _stop_model(sender: Any, *args: Any, **kwargs: Any) -> None:
+        model.close()
 
     @app.on_rebalance_complete.connect  # type: ignore[arg-type]  # mode's receiver type is narrower than its calls
     async def _state_moved(sender: Any, *args: Any, signal: Any, **kwargs: Any) -> None:
@@ -157,30 +178,64 @@ def create_app(settings: EnrichSettings, analyser: Analyser | None = None) -> fa
     @app.agent(raw_topic, name="analyse")
     async def analyse(stream: faust.StreamT[bytes]) -> None:
         state["agents_running"] += 1
-        loop = asyncio.get_running_loop()
-        # take_events is faust-streaming's; its StreamT stub predates it. Acks come after the batch.
-        batches = stream.take_events(settings.batch_size, within=settings.batch_wait_s)  # type: ignore[attr-defined]
-        async for events in batches:
-            parsed: list[tuple[faust.EventT, RawArticle]] = []
-            for event in events:
-                try:
-                    parsed.append((event, RawArticle.model_validate_json(event.value)))
-                except ValidationError as exc:
-                    await to_dlq(event, "parse", exc)
-            if not parsed:
-                continue
-            now = datetime.now(UTC)
-            with metrics.batch_seconds.time():
-                # The model is CPU-bound: off the event loop, so heartbeats and the web probes still answer.
-                results = await loop.run_in_executor(
-                    None, analyser.analyse_batch, [a for _, a in parsed], now
-                )
-            for (event, article), result in zip(parsed, results, strict=True):
+        await model.warm_up()
+        state["model_ready"] = True
+        # Two batches in flight: the model reads one in its process while this loop reads
+        # the next batch and finishes the last. Events are acked by hand once their results
+        # are handed to the producer, batch after batch in order (noack_take is
+        # faust-streaming's; its StreamT stub predates it).
+        finishing: asyncio.Task[None] | None = None
+        try:
+            async for events in stream.noack_take(settings.batch_size, within=settings.batch_wait_s):  # type: ignore[attr-defined]
+                batch = _read_batch(events)
+                found = asyncio.ensure_future(model.mentions(batch.prepared.model_texts()))
+                previous, finishing = finishing, asyncio.create_task(_finish(stream, batch, found, finishing))
+                if previous is not None:
+                    await previous
+        finally:
+            if finishing is not None and not finishing.done():
+                finishing.cancel()  # unacked: the events come again after a restart
+
+    def _read_batch(events: list[faust.EventT]) -> RawBatch:
+        parsed: list[tuple[faust.EventT, RawArticle]] = []
+        unreadable: list[tuple[faust.EventT, ValidationError]] = []
+        for event in events:
+            try:
+                parsed.append((event, RawArticle.model_validate_json(event.value)))
+            except ValidationError as exc:
+                unreadable.append((event, exc))
+        return RawBatch(events, parsed, unreadable, prepare([a for _, a in parsed]), time.perf_counter())
+
+    async def _finish(
+        stream: faust.StreamT[bytes],
+        batch: RawBatch,
+        found: asyncio.Future[list[Found]],
+        after: asyncio.Task[None] | None,
+    ) -> None:
+        """Publish a batch's results and ack its events, after the batch before it."""
+        try:
+            if after is not None:
+                await after
+            results = finish(
+                batch.prepared, await found, datetime.now(UTC), words_per_minute=settings.words_per_minute
+            )
+            for event, error in batch.unreadable:
+                await to_dlq(event, "parse", error)
+            for (event, article), result in zip(batch.parsed, results, strict=True):
                 if isinstance(result, Exception):
                     await to_dlq(event, "analyse", result)
                     continue
                 await analysed_topic.send(key=article.id.encode(), value=result.model_dump_json().encode())
                 metrics.analysed.inc()
+            for event in batch.events:
+                await stream.ack(event)
+            metrics.batch_seconds.observe(time.perf_counter() - batch.read_at)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # Kafka refused what its producer retried: start again from the last commit
+            log.exception("analysed batch could not be published; the worker stops")
+            await app.crash(exc)
+            raise
 
     @app.agent(analysed_topic, name="link")
     async def link_articles(stream: faust.StreamT[bytes]) -> None:
@@ -230,6 +285,7 @@ def create_app(settings: EnrichSettings, analyser: Analyser | None = None) -> fa
         ready = (
             state["agents_running"] >= 3
             and state["recovered"]  # the linking state is back from its changelog
+            and state["model_ready"]  # the model is loaded in its process
             and not app.rebalancing
             and tcp_reachable(settings.kafka_bootstrap)
         )

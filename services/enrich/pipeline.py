@@ -1,14 +1,19 @@
 """The per-article half of enrichment: plain functions over the models, plus the batch driver.
 
 `analyse` turns one raw article into an `AnalysedArticle` (facts, entities, body
-fingerprint) given the model's mentions; `Analyser` runs the language check and the NER
-model over a batch and calls it per article, so one bad article fails alone.
+fingerprint) given the model's mentions. A batch goes through three steps so that the
+model can run somewhere else (the worker keeps it in a process of its own,
+services/enrich/model_process.py): `prepare` (language and text, before the model),
+the model's `mentions_each`, and `finish` (entity rules, facts, fingerprint, after it).
+One bad article fails alone at every step. `Analyser` runs all three in this process.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING, Protocol
 
 from schemas.article import RawArticle
 from schemas.enriched import AnalysedArticle, EnrichedArticle
@@ -16,7 +21,16 @@ from services.enrich.entities import AnalysedText, Mention, article_entities, ar
 from services.enrich.facts import article_facts
 from services.enrich.language import LanguageDecision, article_language, detector
 from services.enrich.near_duplicates import dumps_fingerprint, fingerprint
-from services.enrich.ner_model import NerModel
+
+if TYPE_CHECKING:  # spaCy is imported only where the model runs
+    from services.enrich.ner_model import NerModel
+
+# What the model found in one text, or why it could not say.
+Found = list[Mention] | Exception
+
+
+class MentionFinder(Protocol):
+    def mentions(self, texts: Sequence[str]) -> list[list[Mention]]: ...
 
 
 def enrich(article: RawArticle, *, now: datetime, words_per_minute: int = 230) -> EnrichedArticle:
@@ -43,8 +57,70 @@ def analyse(
     return AnalysedArticle(enriched=enriched, fingerprint=dumps_fingerprint(fingerprint(article)))
 
 
+@dataclass(frozen=True)
+class PreparedBatch:
+    """A batch before the model: each article's language and text, and which go to the model."""
+
+    articles: Sequence[RawArticle]
+    languages: list[LanguageDecision]
+    texts: list[AnalysedText]
+    readable: list[int]
+
+    def model_texts(self) -> list[str]:
+        return [self.texts[i].text for i in self.readable]
+
+
+def prepare(articles: Sequence[RawArticle]) -> PreparedBatch:
+    languages = [article_language(a) for a in articles]
+    readable = [i for i, language in enumerate(languages) if language.run_ner]
+    return PreparedBatch(articles, languages, [article_text(a) for a in articles], readable)
+
+
+def mentions_each(model: MentionFinder, texts: Sequence[str]) -> list[Found]:
+    """The model's mentions per text; if the batch fails, each text alone, so one bad text
+    fails by itself instead of taking its batch (and, replayed, the stream) down."""
+    try:
+        return list(model.mentions(texts))
+    except Exception:
+        found: list[Found] = []
+        for text in texts:
+            try:
+                found += model.mentions([text])
+            except Exception as exc:
+                found.append(exc)
+        return found
+
+
+def finish(
+    batch: PreparedBatch, found: Sequence[Found], now: datetime, *, words_per_minute: int
+) -> list[AnalysedArticle | Exception]:
+    """One result per article, in order: the analysed article or the error that stopped it.
+
+    `found` answers `batch.model_texts()`, in that order."""
+    by_article = dict(zip(batch.readable, found, strict=True))
+    results: list[AnalysedArticle | Exception] = []
+    for i, article in enumerate(batch.articles):
+        mentions = by_article.get(i, [])
+        if isinstance(mentions, Exception):
+            results.append(mentions)
+            continue
+        try:
+            text, language = batch.texts[i], batch.languages[i]
+            results.append(
+                analyse(article, text, mentions, language, now=now, words_per_minute=words_per_minute)
+            )
+        except Exception as exc:  # reported per article: the batch goes on
+            results.append(exc)
+    return results
+
+
+def load_lookups() -> None:
+    """Build the language detector and the gazetteer now, not inside the first batch."""
+    detector(), default_gazetteer()
+
+
 class Analyser:
-    """The model, loaded once per worker, and the batch loop around `analyse`."""
+    """The model, loaded in this process, and the three steps around it."""
 
     def __init__(self, model: NerModel, *, words_per_minute: int = 230) -> None:
         self.model = model
@@ -52,48 +128,14 @@ class Analyser:
 
     @classmethod
     def load(cls, *, words_per_minute: int = 230, batch_size: int = 32) -> Analyser:
-        detector(), default_gazetteer()  # built now, not inside the first batch
+        from services.enrich.ner_model import NerModel
+
+        load_lookups()
         return cls(NerModel.load(batch_size=batch_size), words_per_minute=words_per_minute)
 
     def analyse_batch(
         self, articles: Sequence[RawArticle], now: datetime
     ) -> list[AnalysedArticle | Exception]:
-        """One result per article, in order: the analysed article or the error that stopped it."""
-        languages = [article_language(a) for a in articles]
-        texts = [article_text(a) for a in articles]
-        readable = [i for i, language in enumerate(languages) if language.run_ner]
-        found = self._mentions({i: texts[i].text for i in readable})
-        results: list[AnalysedArticle | Exception] = []
-        for i, article in enumerate(articles):
-            mentions = found.get(i, [])
-            if isinstance(mentions, Exception):
-                results.append(mentions)
-                continue
-            try:
-                results.append(
-                    analyse(
-                        article,
-                        texts[i],
-                        mentions,
-                        languages[i],
-                        now=now,
-                        words_per_minute=self.words_per_minute,
-                    )
-                )
-            except Exception as exc:  # reported per article: the batch goes on
-                results.append(exc)
-        return results
-
-    def _mentions(self, texts: dict[int, str]) -> dict[int, list[Mention] | Exception]:
-        """The model's mentions per text; if the batch fails, each text alone, so one bad text
-        fails by itself instead of taking its batch (and, replayed, the stream) down."""
-        try:
-            return dict(zip(texts, self.model.mentions(list(texts.values())), strict=True))
-        except Exception:
-            found: dict[int, list[Mention] | Exception] = {}
-            for i, text in texts.items():
-                try:
-                    (found[i],) = self.model.mentions([text])
-                except Exception as exc:
-                    found[i] = exc
-            return found
+        batch = prepare(articles)
+        found = mentions_each(self.model, batch.model_texts())
+        return finish(batch, found, now, words_per_minute=self.words_per_minute)

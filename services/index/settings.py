@@ -27,7 +27,7 @@ class IndexSettings(CommonSettings):
     batch_max_docs: int = Field(500, ge=1)
     batch_max_bytes: int = Field(8 * 1024 * 1024, ge=1024)
     batch_max_wait_ms: int = Field(
-        200, ge=0, description="How long a partial batch may wait for more documents."
+        50, ge=0, description="How long a partial batch may wait for more documents, none in flight."
     )
     fetch_max_partition_bytes: int = Field(
         4 * 1024 * 1024,

@@ -1,0 +1,93 @@
+"""The NER model in its own process: the same mentions as in-process, and a dying child replaced."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+
+import pytest
+
+from services.enrich.entities import Mention
+from services.enrich.model_process import ModelFailure, ModelProcess, ModelUnavailable, _find_in_child
+from services.enrich.ner_model import NerModel
+
+TEXTS = [
+    "WASHINGTON (AP) — President Joe Biden met Chancellor Olaf Scholz at the White House on Friday.",
+    "Shares of Apple fell in New York after the company warned about sales in China.",
+]
+POISON = "This text makes the model process exit."
+
+
+def _exit_on_poison(texts: list[str]) -> list[list[Mention] | ModelFailure]:
+    """Runs in the child: dies like a crash in native code would, on the poison text only."""
+    if POISON in texts:
+        os._exit(1)
+    return _find_in_child(texts)
+
+
+@pytest.fixture(scope="module")
+def in_process() -> list[list[Mention]]:
+    return NerModel.load().mentions(TEXTS)
+
+
+def test_the_child_finds_what_the_model_finds_in_process(in_process: list[list[Mention]]) -> None:
+    model = ModelProcess(batch_size=8)
+    try:
+        found = asyncio.run(model.mentions(TEXTS))
+    finally:
+        model.close()
+    assert found == in_process
+    assert any(m.text == "Olaf Scholz" and m.label == "PERSON" for m in found[0])
+
+
+def test_a_killed_child_is_replaced_and_its_batch_read_again(in_process: list[list[Mention]]) -> None:
+    async def scenario(model: ModelProcess) -> list[object]:
+        await model.warm_up()
+        (child,) = model._started()._processes.values()
+        os.kill(child.pid, signal.SIGKILL)
+        child.join(10)
+        return list(await model.mentions(TEXTS))
+
+    model = ModelProcess(batch_size=8)
+    try:
+        found = asyncio.run(scenario(model))
+    finally:
+        model.close()
+    assert model.restarts == 1
+    assert found == in_process
+
+
+def test_a_text_that_kills_the_child_fails_alone(in_process: list[list[Mention]]) -> None:
+    model = ModelProcess(batch_size=8, find=_exit_on_poison)
+    try:
+        first, poisoned, last = asyncio.run(model.mentions([TEXTS[0], POISON, TEXTS[1]]))
+    finally:
+        model.close()
+    assert first == in_process[0]
+    assert isinstance(poisoned, ModelFailure)
+    assert poisoned.error_class == "ModelProcessDied"
+    assert last == in_process[1]
+    assert model.restarts == 2, "once for the batch, once for the poison text alone"
+
+
+def test_the_worker_itself_does_not_import_spacy() -> None:
+    """The model lives in the child; spaCy in the worker too would cost ~100 MB for nothing."""
+    probe = "import sys, services.enrich.app, services.enrich.__main__; print('spacy' in sys.modules)"
+    answer = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert answer.stdout.strip() == "False"
+
+
+def _always_exit(texts: list[str]) -> list[list[Mention] | ModelFailure]:
+    os._exit(1)
+
+
+def test_a_model_that_cannot_run_stops_the_worker_instead_of_failing_every_article() -> None:
+    model = ModelProcess(batch_size=8, find=_always_exit)
+    try:
+        with pytest.raises(ModelUnavailable):
+            asyncio.run(model.mentions(TEXTS))
+    finally:
+        model.close()
