@@ -25,7 +25,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 
 from bench.articles import submission_bytes
-from bench.harness import Benchmark, BenchmarkResult, Check, Context, Workload, progress
+from bench.harness import Benchmark, BenchmarkResult, Check, Context, Workload, progress, tree_rss_mb
 from bench.index_throughput import metric_values
 from bench.ingest_throughput import Errors
 from bench.service import ServiceProcess, free_port
@@ -96,16 +96,6 @@ def produce_raw(bootstrap: str, articles: list[RawArticle]) -> None:
         producer.close(timeout=10)
 
 
-def rss_mb(pid: int | None) -> float:
-    try:
-        for line in open(f"/proc/{pid}/status").read().splitlines():  # noqa: SIM115
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return 0.0
-
-
 def worker_round(ctx: Context, number: int, n: int, errors: Errors) -> tuple[float, int, float, float]:
     """(steady seconds, articles in the steady window, start-up seconds, RSS MB at the end)."""
     bootstrap = ctx.infra.kafka_bootstrap
@@ -147,7 +137,7 @@ def worker_round(ctx: Context, number: int, n: int, errors: Errors) -> tuple[flo
                 if values[ANALYSED_METRIC] and not first_at:
                     first_at, first_done = seen, int(values[ANALYSED_METRIC])
                 if values[LINKED_METRIC] + values[DEAD_METRIC] >= n:
-                    rss = rss_mb(service.pid)
+                    rss = tree_rss_mb(service.pid)
                     if values[DEAD_METRIC]:
                         errors.add(
                             f"round {number}: {values[DEAD_METRIC]:.0f} dead letters",

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from infra.__main__ import down, up, wipe
 from infra.settings import REPO_ROOT, InfraSettings
@@ -375,10 +375,56 @@ def proc_cpu_seconds(pid: int | None) -> float:
 _CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
+def process_tree(pid: int | None) -> list[int]:
+    """A process and its live descendants: Elasticsearch's pid file names a launcher whose
+    child is the server JVM, and an enrich worker runs its NER model in a child process."""
+    if pid is None:
+        return []
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    tree, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        tree.append(current)
+        todo += children.get(current, [])
+    return tree
+
+
+def tree_cpu_seconds(pid: int | None) -> float:
+    """CPU seconds of a process and its live descendants (a server's own stats lag a second)."""
+    return sum(proc_cpu_seconds(p) for p in process_tree(pid))
+
+
+def _rss_mb(pid: int) -> float:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def tree_rss_mb(pid: int | None) -> float:
+    """Resident memory of a process and its live descendants, in MB."""
+    return sum(_rss_mb(p) for p in process_tree(pid))
+
+
+class TopicRecord(NamedTuple):
+    key: bytes | None
+    value: bytes | None
+    timestamp_ms: int
+
+
 def topic_records(
     bootstrap: str, topic: str, *, timeout_s: float, limit: int | None = None
-) -> list[tuple[bytes | None, bytes | None]]:
-    """(key, value) of a topic's records from its start to its end as of now (or `limit` of them).
+) -> list[TopicRecord]:
+    """A topic's records from its start to its end as of now (or `limit` of them).
 
     Partitions are assigned, not subscribed: no consumer group, nothing committed.
     """
@@ -392,13 +438,13 @@ def topic_records(
         consumer.assign(partitions)
         consumer.seek_to_beginning(*partitions)
         ends = consumer.end_offsets(partitions)
-        records: list[tuple[bytes | None, bytes | None]] = []
+        records: list[TopicRecord] = []
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline and any(consumer.position(tp) < ends[tp] for tp in partitions):
             if limit is not None and len(records) >= limit:
                 break
             for batch in consumer.poll(timeout_ms=500).values():
-                records += [(r.key, r.value) for r in batch]
+                records += [TopicRecord(r.key, r.value, r.timestamp) for r in batch]
         return records[:limit] if limit is not None else records
     finally:
         consumer.close()

@@ -28,7 +28,6 @@ import json
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -46,6 +45,7 @@ from bench.harness import (
     Workload,
     proc_cpu_seconds,
     progress,
+    tree_cpu_seconds,
 )
 from bench.ingest_throughput import Errors, end_offsets_total
 from bench.service import ServiceProcess, free_port
@@ -153,29 +153,6 @@ def produce(bootstrap: str, records: list[tuple[bytes, bytes]], errors: Errors) 
     finally:
         producer.close(timeout=10)
     return time.perf_counter() - started
-
-
-def tree_cpu_seconds(pid: int | None) -> float:
-    """CPU seconds used by a process and its live descendants.
-
-    Elasticsearch's pid file names a launcher; the server JVM is its child. (The
-    node's own process stats are cached for a second, too coarse for a round.)
-    """
-    if pid is None:
-        return 0.0
-    children: dict[int, list[int]] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
-    total, todo = 0.0, [pid]
-    while todo:
-        current = todo.pop()
-        total += proc_cpu_seconds(current)
-        todo += children.get(current, [])
-    return total
 
 
 def cpu_snapshot(readers: CpuReaders) -> dict[str, float]:

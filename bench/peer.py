@@ -27,7 +27,16 @@ from pathlib import Path
 from elasticsearch import Elasticsearch
 
 from bench import index_throughput
-from bench.harness import Benchmark, BenchmarkResult, Check, Context, Workload, progress, topic_records
+from bench.harness import (
+    Benchmark,
+    BenchmarkResult,
+    Check,
+    Context,
+    Workload,
+    progress,
+    topic_records,
+    tree_cpu_seconds,
+)
 from bench.ingest_throughput import Errors, end_offsets_total
 from bench.service import ServiceProcess, free_port
 from infra.servers import elasticsearch
@@ -63,7 +72,7 @@ def ensure_binary() -> Path:
 
 def distinct_keys(bootstrap: str) -> int:
     """How many distinct article ids articles.enriched holds (the count both indices must reach)."""
-    return len({key for key, _ in topic_records(bootstrap, ENRICHED.name, timeout_s=120) if key is not None})
+    return len({r.key for r in topic_records(bootstrap, ENRICHED.name, timeout_s=120) if r.key is not None})
 
 
 class Timing:
@@ -82,7 +91,7 @@ def wait_all(
     es: Elasticsearch, alias: str, want: int, process: ServiceProcess, es_pid: int | None, timeout_s: float
 ) -> Timing:
     """Refresh + count every POLL_S until `want` documents are on the alias (or the process dies)."""
-    es_cpu = index_throughput.tree_cpu_seconds(es_pid)
+    es_cpu = tree_cpu_seconds(es_pid)
     timing = Timing()
     process.start()
     deadline = time.monotonic() + timeout_s
@@ -104,7 +113,7 @@ def wait_all(
                     timing.ended_at = now
                     timing.cpu = {
                         process.module: process.cpu_seconds(),
-                        "elasticsearch": index_throughput.tree_cpu_seconds(es_pid) - es_cpu,
+                        "elasticsearch": tree_cpu_seconds(es_pid) - es_cpu,
                     }
                     return timing
             time.sleep(POLL_S)

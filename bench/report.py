@@ -40,7 +40,7 @@ def _fmt(value: float, digits: int = 0) -> str:
 
 
 # Parameters with a table of their own (below the measurements), not listed inline.
-_TABLED = ("rss_mb", "e2e_vs_ceiling")
+_TABLED = ("rss_mb", "e2e_vs_ceiling", "latency_by_stage")
 
 
 def _memory_md(memory: dict[str, Any]) -> list[str]:
@@ -51,6 +51,16 @@ def _memory_md(memory: dict[str, Any]) -> list[str]:
     for name, figures in memory.items():
         lines.append(
             f"| {name} | {figures['steady_mb']:,.0f} | {figures['peak_mb']:,.0f} | {figures['samples']} |"
+        )
+    return [*lines, ""]
+
+
+def _stages_md(stages: dict[str, dict[str, Any]]) -> list[str]:
+    """Where the freshness latency goes, stage by stage (each column is its own percentile)."""
+    lines = ["| Stage of the freshness latency | p50 ms | p95 ms | p99 ms |", "|---|---:|---:|---:|"]
+    for name, f in stages.items():
+        lines.append(
+            f"| {name}: {f['what']} | {f['p50_ms']:,.0f} | {f['p95_ms']:,.0f} | {f['p99_ms']:,.0f} |"
         )
     return [*lines, ""]
 
@@ -101,6 +111,8 @@ def _benchmark_md(result: BenchmarkResult) -> list[str]:
         lines += [f"- {note}" for note in notes]
         lines.append("")
     lines += _ceilings_md(result)
+    if result.params.get("latency_by_stage"):
+        lines += _stages_md(result.params["latency_by_stage"])
     if result.params.get("rss_mb"):
         lines += _memory_md(result.params["rss_mb"])
     if result.checks:

@@ -12,7 +12,7 @@ from types import TracebackType
 
 import httpx
 
-from bench.harness import proc_cpu_seconds, progress
+from bench.harness import progress, tree_cpu_seconds
 from infra.settings import REPO_ROOT
 
 
@@ -37,7 +37,7 @@ class ServiceProcess:
         return self._proc.pid if self._proc is not None else None
 
     def cpu_seconds(self) -> float:
-        return proc_cpu_seconds(self.pid)
+        return tree_cpu_seconds(self.pid)
 
     def start(self) -> None:
         self.log_file.parent.mkdir(parents=True, exist_ok=True)
