@@ -1,4 +1,4 @@
-"""`python -m bench [--smoke] [--only NAME ...] [--scale X]`: run the benchmarks, write the report.
+"""`python -m bench [--smoke] [--only NAME ...] [--scale X] [--profile]`: run them, write the report.
 
 Kafka and Elasticsearch are started for the run on ports of their own (39092,
 39200) from a wiped `.state/bench`, and stopped at the end. Results go to
@@ -25,13 +25,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--scale", type=float, default=1.0, help="multiply the full-run article counts (default 1)"
     )
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="sample the end-to-end services with py-spy and report their hot spots",
+    )
     args = parser.parse_args(argv)
     if args.scale <= 0:
         parser.error("--scale must be positive")
     selected = [b for b in BENCHMARKS if not args.only or b.name in args.only]
 
     try:
-        run = run_benchmarks(selected, smoke=args.smoke, scale=args.scale, machine=machine.facts)
+        run = run_benchmarks(
+            selected, smoke=args.smoke, scale=args.scale, profile=args.profile, machine=machine.facts
+        )
     except KeyboardInterrupt:
         progress("interrupted; servers stopped, no report written")
         return 130

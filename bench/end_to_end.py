@@ -62,6 +62,7 @@ from bench.harness import (
     tree_rss_mb,
 )
 from bench.ingest_throughput import CeilingProducer, ConfluentCeilingProducer, CpuMeter, Errors, raw_record
+from bench.profiling import Sampler
 from bench.service import ServiceProcess, free_port
 from infra.servers import elasticsearch, kafka
 from schemas.article import ArticleSubmission
@@ -153,6 +154,18 @@ def start_services(ctx: Context, stamp: str, names: IndexNames) -> Services:
             service.stop()
         raise
     return services
+
+
+def start_profilers(ctx: Context, services: Services, stamp: str) -> dict[str, Sampler]:
+    """py-spy on each service for the throughput phase, when the run asks for it (--profile)."""
+    if not ctx.profile:
+        return {}
+    progress("  profiling the services with py-spy (raw stacks in the bench logs folder)")
+    return {
+        name: Sampler(service.pid, ctx.logs_dir / f"e2e-{stamp}-{name}.pyspy.txt")
+        for name, service in services.all().items()
+        if service.pid is not None
+    }
 
 
 class MemorySampler(threading.Thread):
@@ -578,7 +591,10 @@ def run(ctx: Context) -> BenchmarkResult:
         try:
             sampler.phase = "throughput"
             progress(f"throughput: {n} submissions ({burst.distinct} articles) as fast as ingest takes them")
+            profilers = start_profilers(ctx, services, stamp)
             phase = throughput_phase(base_url, es, names.read_alias, burst, services, readers, errors)
+            if profilers:
+                result.params["hot_spots"] = {k: p.stop().as_dict() for k, p in profilers.items()}
             throughput = Workload(
                 "e2e_throughput",
                 "end to end, burst, until all searchable",

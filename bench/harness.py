@@ -206,6 +206,7 @@ class Context:
     infra: InfraSettings
     smoke: bool
     scale: float = 1.0
+    profile: bool = False  # py-spy the services where a benchmark runs them (bench.profiling)
 
     @property
     def logs_dir(self) -> Path:
@@ -291,6 +292,7 @@ def run_benchmarks(
     *,
     smoke: bool,
     scale: float,
+    profile: bool = False,
     machine: Callable[[], dict[str, Any]],
 ) -> Run:
     """Start the bench servers, run each benchmark, stop the servers (always)."""
@@ -313,7 +315,7 @@ def run_benchmarks(
         up(settings)
         server_start_s = time.monotonic() - began
         progress(f"servers healthy after {server_start_s:.1f}s")
-        context = Context(infra=settings, smoke=smoke, scale=scale)
+        context = Context(infra=settings, smoke=smoke, scale=scale, profile=profile)
         for number, benchmark in enumerate(benchmarks, start=1):
             progress(f"== [{number}/{len(benchmarks)}] {benchmark.name}: {benchmark.title}")
             try:

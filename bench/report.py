@@ -40,7 +40,7 @@ def _fmt(value: float, digits: int = 0) -> str:
 
 
 # Parameters with a table of their own (below the measurements), not listed inline.
-_TABLED = ("rss_mb", "e2e_vs_ceiling", "latency_by_stage")
+_TABLED = ("rss_mb", "e2e_vs_ceiling", "latency_by_stage", "hot_spots")
 
 
 def _memory_md(memory: dict[str, Any]) -> list[str]:
@@ -62,6 +62,18 @@ def _stages_md(stages: dict[str, dict[str, Any]]) -> list[str]:
         lines.append(
             f"| {name}: {f['what']} | {f['p50_ms']:,.0f} | {f['p95_ms']:,.0f} | {f['p99_ms']:,.0f} |"
         )
+    return [*lines, ""]
+
+
+def _hot_spots_md(profiles: dict[str, dict[str, Any]]) -> list[str]:
+    """Per service: where its CPU samples were (py-spy), innermost frames and our own steps."""
+    lines = ["| Service (py-spy samples) | On CPU most (self) | Our steps on the stack (inclusive) |"]
+    lines.append("|---|---|---|")
+    for name, p in profiles.items():
+        processes = ", ".join(f"{k} {v:.0%}" for k, v in p["by_process"].items())
+        hot = "<br>".join(f"{share:.0%} {frame}" for frame, share in p["self"])
+        own = "<br>".join(f"{share:.0%} {frame}" for frame, share in p["own_inclusive"])
+        lines.append(f"| {name} ({p['samples']:,}; {processes}) | {hot} | {own} |")
     return [*lines, ""]
 
 
@@ -113,6 +125,8 @@ def _benchmark_md(result: BenchmarkResult) -> list[str]:
     lines += _ceilings_md(result)
     if result.params.get("latency_by_stage"):
         lines += _stages_md(result.params["latency_by_stage"])
+    if result.params.get("hot_spots"):
+        lines += _hot_spots_md(result.params["hot_spots"])
     if result.params.get("rss_mb"):
         lines += _memory_md(result.params["rss_mb"])
     if result.checks:
