@@ -8,6 +8,11 @@ a newer one is already there (superseded, not an error); a conflict on a guarded
 link update, a placeholder) means the document changed since the read, so it is read and
 planned again; any other 4xx is a rejection the caller sends to the dead-letter topic. The
 call returns only when every item is settled, so the caller may commit its offsets then.
+
+A large wave goes out as `concurrency` bulk requests side by side, split by document: a
+wave names each document once, so the parts are independent, and Elasticsearch indexes
+each request on a write thread of its own, where one request keeps one thread busy (on
+two cores, two parts indexed ~1.7x as fast as one request; bench/index_throughput.py).
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import logging
 import random
 import threading
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -48,6 +54,7 @@ __all__ = [
     "WriteReport",
     "backoff_delay",
     "classify",
+    "parts",
 ]
 
 log = logging.getLogger(__name__)
@@ -76,6 +83,12 @@ class WriteReport:
     rejected: list[tuple[WriteRequest, str, str]] = field(
         default_factory=list
     )  # (request, error type, reason)
+
+    def add(self, other: WriteReport) -> None:
+        self.written += other.written
+        self.superseded += other.superseded
+        self.retried += other.retried
+        self.rejected += other.rejected
 
 
 def classify(item: dict[str, Any], on_conflict: str = "superseded") -> str:
@@ -108,13 +121,23 @@ def ndjson(lines: Iterable[Any]) -> bytes:
     return b"".join(to_json(line) + b"\n" for line in lines)
 
 
+# A wave smaller than two of these goes out whole: splitting it would only add a request.
+MIN_PART = 50
+
+
+def parts(wave: list[WriteRequest], concurrency: int) -> list[list[WriteRequest]]:
+    """The wave split into up to `concurrency` requests of at least MIN_PART documents."""
+    n = max(1, min(concurrency, len(wave) // MIN_PART))
+    return [wave[i::n] for i in range(n)]
+
+
 @dataclass
 class Prepared:
-    """A batch ready to send: its waves, the first one planned when its documents were known."""
+    """A batch ready to send: its waves, the first one's parts planned when its documents were known."""
 
     report: WriteReport
     waves: list[list[WriteRequest]]
-    first: Planned | None = None
+    first: list[Planned] | None = None
 
 
 class ElasticsearchUnavailable(Exception):
@@ -135,6 +158,7 @@ class BulkWriter:
         retry_max_s: float = 30.0,
         stop: threading.Event | None = None,
         target: str | None = None,
+        concurrency: int = 1,
     ) -> None:
         self._es = client
         self._names = names
@@ -143,6 +167,7 @@ class BulkWriter:
         self._retry_initial_s = retry_initial_s
         self._retry_max_s = retry_max_s
         self._stop = stop or threading.Event()
+        self._concurrency = concurrency
 
     def ensure_index(self) -> None:
         """Create the concrete index and point both aliases at it, if that is not done yet.
@@ -195,13 +220,26 @@ class BulkWriter:
         split = waves(kept)
         first = None
         if split and known is not None and all(r.doc_id in known for r in kept):
-            first = self._plan(split[0], known, report)
+            first = [self._plan(part, known, report) for part in parts(split[0], self._concurrency)]
         return Prepared(report, split, first)
 
     def send(self, prepared: Prepared) -> WriteReport:
         """Write a prepared batch, wave by wave, each until every item is settled."""
         for number, wave in enumerate(prepared.waves):
-            self._write_wave(wave, prepared.report, prepared.first if number == 0 else None)
+            split = parts(wave, self._concurrency)
+            planned = prepared.first if number == 0 and prepared.first else [None] * len(split)
+            if len(split) == 1:
+                self._write_wave(split[0], prepared.report, planned[0])
+                continue
+            reports = [WriteReport() for _ in split]
+            with ThreadPoolExecutor(len(split), thread_name_prefix="bulk-part") as pool:
+                done = [
+                    pool.submit(self._write_wave, *args) for args in zip(split, reports, planned, strict=True)
+                ]
+                for future in done:
+                    future.result()  # Elasticsearch unavailable: the caller writes the batch again
+            for report in reports:
+                prepared.report.add(report)
         return prepared.report
 
     def read(self, ids: Iterable[str]) -> StoredById:

@@ -34,6 +34,7 @@ def create_app(settings: IndexSettings) -> Starlette:
         retry_initial_s=settings.retry_initial_s,
         retry_max_s=settings.retry_max_s,
         stop=stop,
+        concurrency=settings.bulk_concurrency,
     )
     consumer = IndexConsumer(settings, writer, metrics, stop)
 

@@ -29,6 +29,12 @@ class IndexSettings(CommonSettings):
     batch_max_wait_ms: int = Field(
         50, ge=0, description="How long a partial batch may wait for more documents, none in flight."
     )
+    bulk_concurrency: int = Field(
+        2,
+        ge=1,
+        le=16,
+        description="Bulk requests a large batch is split into, sent side by side (one per ES write thread).",
+    )
     fetch_max_partition_bytes: int = Field(
         4 * 1024 * 1024,
         ge=64 * 1024,

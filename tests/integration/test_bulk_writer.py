@@ -92,3 +92,21 @@ def test_the_indexer_refuses_to_write_through_an_alias_of_another_mapping_versio
     with pytest.raises(MappingVersionMismatch, match="reindex"):
         BulkWriter(es, IndexNames(prefix, CURRENT_VERSION)).ensure_index()
     es.indices.delete(index=old.concrete)
+
+
+def test_a_large_wave_sent_as_parts_side_by_side_settles_every_item(infra: InfraSettings) -> None:
+    es = Elasticsearch(infra.es_url)
+    names = IndexNames(f"bw-par-{uuid.uuid4().hex[:8]}", CURRENT_VERSION)
+    bulk_writer = BulkWriter(es, names, retry_initial_s=0.05, retry_max_s=0.5, concurrency=2)
+    bulk_writer.ensure_index()
+    base = submission(feed_item_id=f"item-{uuid.uuid4().hex}")
+    newer = _request({**base, "revision": 2, "headline": "Revised headline"})
+    bulk_writer.write([newer])
+    fresh = [_request(submission()) for _ in range(150)]
+    refused = IndexRequest(fresh[0].doc_id, fresh[0].version, {**fresh[0].document, "unexpected_field": "x"})
+    batch = [refused, *fresh[1:], _request({**base, "revision": 1})]
+    report = bulk_writer.write(batch)
+    assert (report.written, report.superseded, len(report.rejected)) == (149, 1, 1)
+    es.indices.refresh(index=names.read_alias)
+    assert es.count(index=names.read_alias)["count"] == 150
+    assert es.get(index=names.read_alias, id=newer.doc_id)["_source"]["revision"] == 2
