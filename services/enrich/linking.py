@@ -13,7 +13,7 @@ from datetime import datetime
 from schemas.engagement import EngagementEvent
 from schemas.enriched import AnalysedArticle, EnrichedArticle, LinkUpdate, SidebarMatch
 from services.enrich.near_duplicates import cluster_for, loads_fingerprint
-from services.enrich.recent import RecentArticle, RecentArticles
+from services.enrich.recent import RecentArticle, RecentArticles, RelatedLink
 from services.enrich.sidebar_links import (
     LinkSettings,
     Scored,
@@ -77,13 +77,14 @@ def link(
         record.views = previous.views
 
     scored = related_candidates(record, recent, settings)
-    record.related = related(scored, settings)
+    related_links = related(scored, settings)
+    record.related = tuple(RelatedLink.of(link) for link in related_links)
     enriched = analysed.enriched.model_copy(
         update={
             "cluster_id": cluster_id,
             "duplicate_of": duplicate_of,
             "links": [
-                *record.related,
+                *related_links,
                 *ranking(record, recent, settings),
                 *recommendations(record, scored, settings),
             ],
@@ -100,7 +101,7 @@ def link(
             recent.replace(changed)
             outcome.stored.append(changed)
             outcome.updates.append(
-                LinkUpdate(article_id=holder.id, kind="related", links=links, issued_at=now)
+                LinkUpdate(article_id=holder.id, kind="related", links=changed.related_links(), issued_at=now)
             )
     recent.add(record)
     outcome.stored.append(record)

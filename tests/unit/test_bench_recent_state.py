@@ -74,8 +74,8 @@ def test_related_links_take_the_most_salient_names_as_reason() -> None:
     earlier = [(f"id-{i}", f"headline {i}") for i in range(EARLIER)]
     links = related_links(random.Random(3), earlier, PROFILES[0], 8)
     assert len({link.article_id for link in links}) == 8
-    assert all(link.reason == ["Lisbon", "Amara Okafor", "the harbour commission"] for link in links)
-    assert related_links(random.Random(3), [], PROFILES[0], 8) == []
+    assert all(link.reason == ("Lisbon", "Amara Okafor", "the harbour commission") for link in links)
+    assert related_links(random.Random(3), [], PROFILES[0], 8) == ()
 
 
 def test_the_same_numbers_give_the_same_records(plan: Plan, records: list[RecentArticle]) -> None:

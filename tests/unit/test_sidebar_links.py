@@ -85,7 +85,7 @@ def test_an_older_article_gains_a_newer_related_one_as_a_link_update(recent: Rec
     assert [x.article_id for x in update.links] == [followup.enriched.article.id]
     held = recent.get(original_id)
     assert held is not None
-    assert held.related == update.links
+    assert held.related_links() == update.links
     assert held in followup.stored, "the changed record is handed back to be persisted"
 
 
