@@ -522,7 +522,7 @@ def bulk_ceiling(es: Elasticsearch, values: list[bytes], stamp: str, errors: Err
     docs = len(values) - timing.first_docs if steady else len(values)
     workload = Workload(
         "raw_bulk",
-        f"elasticsearch-py bulk, {index_throughput.BATCH_DOCS} docs/request",
+        index_throughput.RAW_LABEL,
         notes="this run's enriched records, to refresh + count; "
         + ("steady state after the first batch" if steady else "one batch, timed whole"),
     )
