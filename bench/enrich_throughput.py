@@ -14,7 +14,7 @@ built once, then in interleaved rounds:
    N articles linked, the first batch not counted. The enrich-internal topics are
    emptied before each round, so the worker reads only this round's work.
 
-The worker's resident memory at the end of each round is reported too.
+The worker's resident memory (with its model process) at the end of each round is reported too.
 """
 
 from __future__ import annotations
@@ -171,7 +171,11 @@ def run(ctx: Context) -> BenchmarkResult:
 
     model = Workload("ner_model", f"{analyser.model.info.package} NER alone (ceiling)", notes="in-process")
     pipeline = Workload("pipeline", "analyse + link, in-process, no Kafka")
-    worker = Workload("worker", "services.enrich worker, Kafka in and out", notes="steady state, 1 process")
+    worker = Workload(
+        "worker",
+        "services.enrich worker, Kafka in and out",
+        notes="steady state, 1 worker (with its model process)",
+    )
     startups, rss = [], []
     model_round(analyser, articles[: DEFAULTS.batch_size])  # untimed warm-up
     for number in range(1, rounds + 1):
