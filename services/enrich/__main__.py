@@ -1,21 +1,27 @@
-"""`python -m services.enrich`: run one Faust worker (start more to share the partitions)."""
+"""`python -m services.enrich`: run one Faust worker (start more to share the partitions).
+
+The imports are inside `main`: the worker's model process is spawned, and a spawned
+process imports the parent's main module, so anything imported here at the top would
+be loaded (and held in memory) beside the model for nothing.
+"""
 
 from __future__ import annotations
 
 import sys
 import time
 
-from kafka.errors import KafkaError
-
-from services.common.logging import configure_logging
-from services.common.topics import ensure_topics
-from services.enrich.settings import EnrichSettings
-
 # Faust's command line spells two of the standard level names its own way.
 _FAUST_LEVELS = {"warning": "warn", "critical": "crit"}
 
 
 def main() -> None:
+    from kafka.errors import KafkaError
+
+    from services.common.logging import configure_logging
+    from services.common.topics import ensure_topics
+    from services.enrich.app import create_app
+    from services.enrich.settings import EnrichSettings
+
     settings = EnrichSettings()
     configure_logging("enrich", settings.log_level)
     while True:  # the broker may still be starting
@@ -24,10 +30,6 @@ def main() -> None:
             break
         except KafkaError:
             time.sleep(1)
-    # Imported here, not at the top: the model's process (spawned) imports this module too,
-    # and has no use for Faust.
-    from services.enrich.app import create_app
-
     app = create_app(settings)
     level = settings.log_level.lower()
     # --quiet drops the start-up banner: everything on stdout stays one JSON object per line.

@@ -44,8 +44,9 @@ from services.common.logging import logging_dict_config
 from services.common.probes import tcp_reachable
 from services.common.topics import ANALYSED, DLQ, ENGAGEMENT, ENRICHED, LINKS, RAW
 from services.enrich.linking import LinkOutcome, apply_engagement, link
+from services.enrich.mentions import Found
 from services.enrich.model_process import ModelFailure, ModelProcess
-from services.enrich.pipeline import Found, PreparedBatch, finish, load_lookups, prepare
+from services.enrich.pipeline import PreparedBatch, finish, load_lookups, prepare
 from services.enrich.recent import RecentArticle, RecentArticles
 from services.enrich.settings import EnrichSettings
 

@@ -25,7 +25,7 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import TYPE_CHECKING
 
 from services.enrich.entities import Mention
-from services.enrich.pipeline import Found, mentions_each
+from services.enrich.mentions import Found, mentions_each
 
 if TYPE_CHECKING:
     from services.enrich.ner_model import NerModel

@@ -13,24 +13,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 from schemas.article import RawArticle
 from schemas.enriched import AnalysedArticle, EnrichedArticle
 from services.enrich.entities import AnalysedText, Mention, article_entities, article_text, default_gazetteer
 from services.enrich.facts import article_facts
 from services.enrich.language import LanguageDecision, article_language, detector
+from services.enrich.mentions import Found, mentions_each
 from services.enrich.near_duplicates import dumps_fingerprint, fingerprint
 
 if TYPE_CHECKING:  # spaCy is imported only where the model runs
     from services.enrich.ner_model import NerModel
-
-# What the model found in one text, or why it could not say.
-Found = list[Mention] | Exception
-
-
-class MentionFinder(Protocol):
-    def mentions(self, texts: Sequence[str]) -> list[list[Mention]]: ...
 
 
 def enrich(article: RawArticle, *, now: datetime, words_per_minute: int = 230) -> EnrichedArticle:
@@ -74,21 +68,6 @@ def prepare(articles: Sequence[RawArticle]) -> PreparedBatch:
     languages = [article_language(a) for a in articles]
     readable = [i for i, language in enumerate(languages) if language.run_ner]
     return PreparedBatch(articles, languages, [article_text(a) for a in articles], readable)
-
-
-def mentions_each(model: MentionFinder, texts: Sequence[str]) -> list[Found]:
-    """The model's mentions per text; if the batch fails, each text alone, so one bad text
-    fails by itself instead of taking its batch (and, replayed, the stream) down."""
-    try:
-        return list(model.mentions(texts))
-    except Exception:
-        found: list[Found] = []
-        for text in texts:
-            try:
-                found += model.mentions([text])
-            except Exception as exc:
-                found.append(exc)
-        return found
 
 
 def finish(

@@ -91,3 +91,13 @@ def test_a_model_that_cannot_run_stops_the_worker_instead_of_failing_every_artic
             asyncio.run(model.mentions(TEXTS))
     finally:
         model.close()
+
+
+def test_the_model_process_loads_nothing_of_the_pipeline_or_faust() -> None:
+    """What a spawned child imports before its model: the main module and model_process."""
+    probe = (
+        "import sys, services.enrich.__main__, services.enrich.model_process; "
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'faust', 'datasketch', 'lingua', 'spacy'}))"
+    )
+    answer = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert answer.stdout.strip() == "[]"
