@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import json
 import time
+import zlib
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -252,9 +253,13 @@ def _bulk_ok(es: Elasticsearch, operations: list[dict[str, Any]], errors: Errors
 
 
 def _parts(operations: list[dict[str, Any]], n: int) -> list[list[dict[str, Any]]]:
-    """A batch's (action, document) pairs dealt into n requests, as the indexer splits a wave."""
-    pairs = [operations[i : i + 2] for i in range(0, len(operations), 2)]
-    return [[line for pair in pairs[k::n] for line in pair] for k in range(n)]
+    """A batch's (action, document) pairs dealt into n requests by document id, as the indexer
+    splits a wave: every revision of a document stays in one request, in order."""
+    out: list[list[dict[str, Any]]] = [[] for _ in range(n)]
+    for i in range(0, len(operations), 2):
+        action = operations[i]
+        out[zlib.crc32(action["index"]["_id"].encode()) % n] += operations[i : i + 2]
+    return [part for part in out if part]
 
 
 def raw_round(

@@ -26,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import deque
 from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -51,6 +52,9 @@ from services.enrich.recent import RecentArticle, RecentArticles
 from services.enrich.settings import EnrichSettings
 
 log = logging.getLogger(__name__)
+
+# Raw batches between being read and being published: one in the model, the others queued.
+IN_FLIGHT_BATCHES = 3
 
 
 class EnrichMetrics:
@@ -181,21 +185,23 @@ def create_app(settings: EnrichSettings, model: ModelProcess | None = None) -> f
         state["agents_running"] += 1
         await model.warm_up()
         state["model_ready"] = True
-        # Two batches in flight: the model reads one in its process while this loop reads
-        # the next batch and finishes the last. Events are acked by hand once their results
-        # are handed to the producer, batch after batch in order (noack_take is
-        # faust-streaming's; its StreamT stub predates it).
-        finishing: asyncio.Task[None] | None = None
+        # Batches in flight: the model reads one in its process with the next ones queued
+        # behind it, while this loop reads further batches and finishes the oldest. (With
+        # one batch queued, the model waited whenever linking held the event loop.) Events
+        # are acked by hand once their results are handed to the producer, batch after batch
+        # in order (noack_take is faust-streaming's; its StreamT stub predates it).
+        finishing: deque[asyncio.Task[None]] = deque()
         try:
             async for events in stream.noack_take(settings.batch_size, within=settings.batch_wait_s):  # type: ignore[attr-defined]
                 batch = _read_batch(events)
                 found = asyncio.ensure_future(model.mentions(batch.prepared.model_texts()))
-                previous, finishing = finishing, asyncio.create_task(_finish(stream, batch, found, finishing))
-                if previous is not None:
-                    await previous
+                after = finishing[-1] if finishing else None
+                finishing.append(asyncio.create_task(_finish(stream, batch, found, after)))
+                while len(finishing) >= IN_FLIGHT_BATCHES or (finishing and finishing[0].done()):
+                    await finishing.popleft()
         finally:
-            if finishing is not None and not finishing.done():
-                finishing.cancel()  # unacked: the events come again after a restart
+            for task in finishing:
+                task.cancel()  # unacked: the events come again after a restart
 
     def _read_batch(events: list[faust.EventT]) -> RawBatch:
         parsed: list[tuple[faust.EventT, RawArticle]] = []

@@ -112,10 +112,11 @@ class ModelProcess:
         """
         if not texts:
             return []
+        pool = self._started()
         try:
-            return await self._run(texts)
+            return await self._run(pool, texts)
         except BrokenProcessPool:
-            self._replace()
+            self._replace(pool)
         await self.warm_up()
         if len(texts) == 1:
             return [ModelFailure("ModelProcessDied", "the model process died while reading this text")]
@@ -123,21 +124,26 @@ class ModelProcess:
 
     async def warm_up(self) -> None:
         """Start the child, load the model there and read a plain text (readiness waits for this)."""
+        pool = self._started()
         try:
-            (found,) = await self._run([_PLAIN_TEXT])
+            (found,) = await self._run(pool, [_PLAIN_TEXT])
         except BrokenProcessPool:
-            self._replace()
+            self._replace(pool)
             raise ModelUnavailable(
                 "the model process died loading the model or reading a plain text"
             ) from None
         if isinstance(found, Exception):
             raise ModelUnavailable(f"the model cannot read a plain text: {found}")
 
-    async def _run(self, texts: list[str]) -> list[Found]:
+    async def _run(self, pool: ProcessPoolExecutor, texts: list[str]) -> list[Found]:
         loop = asyncio.get_running_loop()
-        return list(await loop.run_in_executor(self._started(), self._find, texts))
+        return list(await loop.run_in_executor(pool, self._find, texts))
 
-    def _replace(self) -> None:
+    def _replace(self, broken: ProcessPoolExecutor) -> None:
+        """Let the broken pool go, once: every batch queued on it fails with it, and the
+        first to notice must not close the pool another has started since."""
+        if self._pool is not broken:
+            return
         self.restarts += 1
         log.warning("model process died; starting another", extra={"restarts": self.restarts})
         self.close()

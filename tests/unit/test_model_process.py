@@ -101,3 +101,23 @@ def test_the_model_process_loads_nothing_of_the_pipeline_or_faust() -> None:
     )
     answer = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert answer.stdout.strip() == "[]"
+
+
+def test_batches_queued_on_a_child_that_dies_are_all_read_again_by_one_new_child(
+    in_process: list[list[Mention]],
+) -> None:
+    async def scenario(model: ModelProcess) -> list[list[object]]:
+        await model.warm_up()
+        batches = [asyncio.ensure_future(model.mentions(TEXTS * 40)) for _ in range(3)]
+        await asyncio.sleep(0.1)  # the first batch is being read, the others wait behind it
+        (child,) = model._started()._processes.values()
+        os.kill(child.pid, signal.SIGKILL)
+        return [list(found) for found in await asyncio.gather(*batches)]
+
+    model = ModelProcess(batch_size=8)
+    try:
+        results = asyncio.run(scenario(model))
+    finally:
+        model.close()
+    assert results == [in_process * 40] * 3
+    assert model.restarts == 1
