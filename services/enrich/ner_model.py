@@ -73,15 +73,22 @@ class NerModel:
         return cls(nlp, info, batch_size=batch_size)
 
     def mentions(self, texts: Sequence[str]) -> list[list[Mention]]:
-        """Every entity span of each text, with spaCy's label and offsets into that text."""
-        docs = self.nlp.pipe((capped(text, self.max_chars) for text in texts), batch_size=self.batch_size)
-        return [
-            [
-                Mention(text=ent.text, label=ent.label_, start=ent.start_char, end=ent.end_char)
-                for ent in doc.ents
+        """Every entity span of each text, with spaCy's label and offsets into that text.
+
+        Inside a memory zone (spaCy 3.8): each new word a text brings is added to the
+        model's vocabulary and string store, which in a long-running worker would grow
+        with every article; the zone frees them once the mentions are copied out. It cost
+        no speed here (76-86 ms an article with the zone, 84-90 without, one quiet run).
+        """
+        with self.nlp.memory_zone():
+            docs = self.nlp.pipe((capped(t, self.max_chars) for t in texts), batch_size=self.batch_size)
+            return [
+                [
+                    Mention(text=ent.text, label=ent.label_, start=ent.start_char, end=ent.end_char)
+                    for ent in doc.ents
+                ]
+                for doc in docs
             ]
-            for doc in docs
-        ]
 
 
 def installed_model(packages: Sequence[str] = MODEL_PACKAGES) -> str:

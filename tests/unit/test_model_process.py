@@ -121,3 +121,12 @@ def test_batches_queued_on_a_child_that_dies_are_all_read_again_by_one_new_child
         model.close()
     assert results == [in_process * 40] * 3
     assert model.restarts == 1
+
+
+def test_the_model_forgets_the_new_words_of_what_it_read() -> None:
+    """Without the memory zone every new word would stay in the string store for good."""
+    model = NerModel.load()
+    before = len(model.nlp.vocab.strings)
+    found = model.mentions(["Zyxquorblat Vennhaszkiwitz met Qworpleton Brabblesnatch in Flurbington."])
+    assert found[0], "the model still finds the names"
+    assert len(model.nlp.vocab.strings) == before
