@@ -172,6 +172,19 @@ class Check:
         }
 
 
+def per_round_ratios(ours: Workload, baseline: Workload) -> list[float]:
+    """Ours over the baseline, round by round (the rounds alternated, so each pair shared a moment)."""
+    return [
+        round(o / b, 3) if b else 0.0 for o, b in zip(ours.rounds_per_s, baseline.rounds_per_s, strict=True)
+    ]
+
+
+def ratio_check(name: str, description: str, ours: Workload, baseline: Workload, target: float) -> Check:
+    """Ours over the baseline across all rounds, against the target ratio."""
+    base = baseline.measurement().per_s
+    return Check(name, description, ours.measurement().per_s / base if base else 0.0, target)
+
+
 @dataclass
 class BenchmarkResult:
     """What a benchmark found. Any entry in `errors` makes its figures meaningless and the run fail."""

@@ -42,12 +42,13 @@ from bench.articles import submission_bytes
 from bench.harness import (
     Benchmark,
     BenchmarkResult,
-    Check,
     Context,
     Ticker,
     Workload,
+    per_round_ratios,
     proc_cpu_seconds,
     progress,
+    ratio_check,
     tree_cpu_seconds,
 )
 from bench.ingest_throughput import Errors, end_offsets_total
@@ -514,15 +515,13 @@ def run(ctx: Context) -> BenchmarkResult:
     result.params["first_batch_docs"] = first_docs
     result.params["indexer_docs_written_twice"] = rewritten
     result.params["indexer_consumer_restarts"] = restarts
-    result.params["indexer_vs_raw_per_round"] = [
-        round(i / r, 3) if r else 0.0 for i, r in zip(indexer.rounds_per_s, raw.rounds_per_s, strict=True)
-    ]
-    raw_rate, indexer_rate = raw.measurement().per_s, indexer.measurement().per_s
+    result.params["indexer_vs_raw_per_round"] = per_round_ratios(indexer, raw)
     result.checks = [
-        Check(
+        ratio_check(
             "indexer_vs_raw_bulk",
             "indexer / raw bulk (documents/s, steady state)",
-            indexer_rate / raw_rate if raw_rate else 0.0,
+            indexer,
+            raw,
             RATIO_TARGET,
         )
     ]

@@ -44,8 +44,10 @@ from bench.harness import (
     Context,
     Ticker,
     Workload,
+    per_round_ratios,
     proc_cpu_seconds,
     progress,
+    ratio_check,
 )
 from bench.service import ServiceProcess, free_port
 from infra.servers import kafka
@@ -494,26 +496,20 @@ def run(ctx: Context) -> BenchmarkResult:
             ):
                 step = f"round {number}/{rounds}"
                 progress(f"{step}: raw producer, {len(shared_part)} records (linger_ms={linger_ms})")
-                cpu = CpuMeter(broker)
                 part_records = [record_of[line] for line in shared_part]
-                acked, seconds = ceiling.send_all(part_records, cpu, raw_errors)
-                rate = raw.add(
-                    articles=acked,
-                    seconds=seconds,
-                    payload_bytes=sum(len(r.value) for r in part_records),
-                    cpu_seconds=cpu.used,
-                )
-                progress(f"{step}: raw producer {rate:,.0f} articles/s")
-
-                cpu = CpuMeter(broker)
-                acked, seconds = c_ceiling.send_all(part_records, cpu, confluent_errors)
-                rate = confluent.add(
-                    articles=acked,
-                    seconds=seconds,
-                    payload_bytes=sum(len(r.value) for r in part_records),
-                    cpu_seconds=cpu.used,
-                )
-                progress(f"{step}: confluent-kafka producer {rate:,.0f} articles/s")
+                for producer, workload, errors in (
+                    (ceiling, raw, raw_errors),
+                    (c_ceiling, confluent, confluent_errors),
+                ):
+                    cpu = CpuMeter(broker)
+                    acked, seconds = producer.send_all(part_records, cpu, errors)
+                    rate = workload.add(
+                        articles=acked,
+                        seconds=seconds,
+                        payload_bytes=sum(len(r.value) for r in part_records),
+                        cpu_seconds=cpu.used,
+                    )
+                    progress(f"{step}: {producer.label} {rate:,.0f} articles/s")
 
                 bodies = _ndjson(shared_part, BULK_LINES)
                 warm = _ndjson(articles.take(BULK_CLIENTS * BULK_WARMUP_LINES), BULK_WARMUP_LINES)
@@ -583,21 +579,15 @@ def run(ctx: Context) -> BenchmarkResult:
         if have != want:
             result.errors.append(f"{topic} holds {have} records, expected {want}")
 
-    ceiling_rate, bulk_rate, single_rate = (m.per_s for m in result.measurements[:3])
-    result.params["bulk_vs_raw_per_round"] = [
-        round(b / r, 3) if r else 0.0 for b, r in zip(bulk.rounds_per_s, raw.rounds_per_s, strict=True)
-    ]
+    result.params["bulk_vs_raw_per_round"] = per_round_ratios(bulk, raw)
     result.checks = [
-        Check(
-            "bulk_vs_raw_producer",
-            "bulk endpoint / raw producer (articles/s)",
-            bulk_rate / ceiling_rate if ceiling_rate else 0.0,
-            BULK_RATIO_TARGET,
+        ratio_check(
+            "bulk_vs_raw_producer", "bulk endpoint / raw producer (articles/s)", bulk, raw, BULK_RATIO_TARGET
         ),
         Check(
             "single_endpoint_rate",
             f"single endpoint with {SINGLE_CLIENTS} clients",
-            single_rate,
+            one.measurement().per_s,
             SINGLE_TARGET_PER_S,
             unit="articles/s",
         ),

@@ -30,10 +30,11 @@ from bench import index_throughput
 from bench.harness import (
     Benchmark,
     BenchmarkResult,
-    Check,
     Context,
     Workload,
+    per_round_ratios,
     progress,
+    ratio_check,
     topic_records,
     tree_cpu_seconds,
 )
@@ -260,15 +261,13 @@ def run(ctx: Context) -> BenchmarkResult:
         peer_spawn.measurement(),
         ours_spawn.measurement(),
     ]
-    peer_rate, our_rate = peer.measurement().per_s, ours.measurement().per_s
-    result.params["indexer_vs_benthos_per_round"] = [
-        round(o / p, 3) if p else 0.0 for o, p in zip(ours.rounds_per_s, peer.rounds_per_s, strict=True)
-    ]
+    result.params["indexer_vs_benthos_per_round"] = per_round_ratios(ours, peer)
     result.checks = [
-        Check(
+        ratio_check(
             "indexer_vs_benthos",
             "our indexer / Benthos (documents/s, steady state)",
-            our_rate / peer_rate if peer_rate else 0.0,
+            ours,
+            peer,
             RATIO_TARGET,
         )
     ]

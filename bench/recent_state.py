@@ -84,7 +84,7 @@ from services.enrich.near_duplicates import (
 from services.enrich.pipeline import Analyser
 from services.enrich.recent import RecentArticle, RecentArticles, RelatedLink
 from services.enrich.settings import EnrichSettings
-from services.enrich.sidebar_links import MAX_SCORED
+from services.enrich.sidebar_links import MAX_SCORED, nominated
 
 FULL_STEPS, SMOKE_STEPS = (20_000, 40_000, 80_000), (500, 1_000)  # --scale 1.25: 25k, 50k, 100k
 FULL_SAMPLE, SMOKE_SAMPLE = 64, 8
@@ -406,7 +406,7 @@ def time_links(
         if outcome.dropped:
             raise RuntimeError(f"link() expired {len(outcome.dropped)} held articles: the state moved")
         record = outcome.stored[-1]
-        step.nominated.append(len(recent.sharing_terms(record)))
+        step.nominated.append(len(nominated(record, recent)))
         step.updates.append(len(outcome.updates))
         recent.remove(record.id)
         for update in outcome.updates:

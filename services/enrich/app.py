@@ -46,7 +46,7 @@ from services.common.probes import tcp_reachable
 from services.common.topics import ANALYSED, DLQ, ENGAGEMENT, ENRICHED, LINKS, RAW
 from services.enrich.linking import LinkOutcome, apply_engagement, link
 from services.enrich.mentions import Found
-from services.enrich.model_process import ModelFailure, ModelProcess
+from services.enrich.model_process import ModelFailure, ModelProcess, ModelUnavailable
 from services.enrich.pipeline import PreparedBatch, finish, load_lookups, prepare
 from services.enrich.recent import RecentArticle, RecentArticles
 from services.enrich.settings import EnrichSettings
@@ -183,7 +183,11 @@ def create_app(settings: EnrichSettings, model: ModelProcess | None = None) -> f
     @app.agent(raw_topic, name="analyse")
     async def analyse(stream: faust.StreamT[bytes]) -> None:
         state["agents_running"] += 1
-        await model.warm_up()
+        try:
+            await model.warm_up()
+        except ModelUnavailable as exc:  # every article would fail: stop rather than dead-letter them
+            await _stop_worker("the NER model cannot run", exc)
+            raise
         state["model_ready"] = True
         # Batches in flight: the model reads one in its process with the next ones queued
         # behind it, while this loop reads further batches and finishes the oldest. (With
@@ -202,6 +206,12 @@ def create_app(settings: EnrichSettings, model: ModelProcess | None = None) -> f
         finally:
             for task in finishing:
                 task.cancel()  # unacked: the events come again after a restart
+
+    async def _stop_worker(why: str, exc: BaseException) -> None:
+        """Stop the whole worker: a failed agent would only be restarted by Faust's supervisor.
+        A restarted worker reads again from the last commit, so nothing is lost."""
+        log.error(f"{why}; the worker stops", exc_info=exc)
+        await app.crash(exc)
 
     def _read_batch(events: list[faust.EventT]) -> RawBatch:
         parsed: list[tuple[faust.EventT, RawArticle]] = []
@@ -239,9 +249,8 @@ def create_app(settings: EnrichSettings, model: ModelProcess | None = None) -> f
             metrics.batch_seconds.observe(time.perf_counter() - batch.read_at)
         except asyncio.CancelledError:
             raise
-        except Exception as exc:  # Kafka refused what its producer retried: start again from the last commit
-            log.exception("analysed batch could not be published; the worker stops")
-            await app.crash(exc)
+        except Exception as exc:  # Kafka refused what its producer retried, or the model cannot run
+            await _stop_worker("an analysed batch could not be finished", exc)
             raise
 
     @app.agent(analysed_topic, name="link")

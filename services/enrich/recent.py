@@ -244,16 +244,6 @@ class RecentArticles:
             max(0.0, 1.0 + math.log(len(self.articles) / (self.holders(term) + 1))) if self.articles else 0.0
         )
 
-    def sharing_terms(self, article: RecentArticle) -> dict[str, float]:
-        """Held articles sharing an entity or keyword with `article`, by the rarity they share.
-
-        Each candidate's weight is the summed `rarity` of the terms it shares, so one that
-        shares a rare name outranks many that share only frequent words. A term adds at
-        most `term_cap()` of its holders (the newest): the work is bounded by the
-        article's terms, not by the articles held.
-        """
-        return self.nominate({term: self.rarity(term) for term in article.terms}, exclude=article.id)
-
     def nominate(self, weights: Mapping[str, float], exclude: str) -> dict[str, float]:
         """Holders of the weighted terms, each with the summed weight of the terms it holds.
 

@@ -92,6 +92,15 @@ def _term_weights(article: RecentArticle, recent: RecentArticles) -> dict[str, f
     return {term: weight * recent.rarity(term) for term, weight in weights.items()}
 
 
+def nominated(article: RecentArticle, recent: RecentArticles) -> dict[str, float]:
+    """Held articles sharing a term with `article`, each with the weight of what it shares.
+
+    A term adds at most `recent.term_cap()` of its holders: the work is bounded by the
+    article's terms, not by the articles held.
+    """
+    return recent.nominate(_term_weights(article, recent), exclude=article.id)
+
+
 def shortlist(article: RecentArticle, recent: RecentArticles, limit: int = MAX_SCORED) -> list[RecentArticle]:
     """The `limit` held articles most worth scoring against `article`, outside its cluster.
 
@@ -101,10 +110,9 @@ def shortlist(article: RecentArticle, recent: RecentArticles, limit: int = MAX_S
     table ranks alike; only the tied at the cut need their times looked up.
     """
     held = recent.articles
-    nominated = recent.nominate(_term_weights(article, recent), exclude=article.id)
     found = {
         other_id: weight
-        for other_id, weight in nominated.items()
+        for other_id, weight in nominated(article, recent).items()
         if held[other_id].cluster_id != article.cluster_id
     }
     cut = list(found)

@@ -8,7 +8,14 @@ import pytest
 
 from services.enrich import sidebar_links
 from services.enrich.recent import MIN_TERM_HOLDERS, RecentArticle, RecentArticles
-from services.enrich.sidebar_links import MAX_SCORED, LinkSettings, related_candidates, shortlist, similarity
+from services.enrich.sidebar_links import (
+    MAX_SCORED,
+    LinkSettings,
+    nominated,
+    related_candidates,
+    shortlist,
+    similarity,
+)
 
 NOW = datetime(2025, 4, 29, tzinfo=UTC)
 SETTINGS = LinkSettings(min_related_score=0.05)
@@ -50,7 +57,7 @@ def test_a_term_most_articles_hold_does_not_make_every_article_a_candidate() -> 
     recent = held(crowd(1_000))
     assert recent.holders("k:government") == 1_000
     assert recent.term_cap() == MIN_TERM_HOLDERS
-    found = recent.sharing_terms(NEWCOMER)
+    found = nominated(NEWCOMER, recent)
     assert len(found) == MIN_TERM_HOLDERS
     newest = {f"a-{n:05d}" for n in range(1_000 - MIN_TERM_HOLDERS + 1, 1_001)}
     assert set(found) == newest, "a frequent term stands for its newest holders"
@@ -59,7 +66,7 @@ def test_a_term_most_articles_hold_does_not_make_every_article_a_candidate() -> 
 def test_an_article_sharing_a_rare_name_is_found_among_thousands_sharing_common_ones() -> None:
     rare = record(0, {"Ottoline Vance": 0.9, "Europe": 0.2}, ["orchard", "harvest"])
     recent = held([rare, *crowd(3_000)])
-    found = recent.sharing_terms(NEWCOMER)
+    found = nominated(NEWCOMER, recent)
     assert max(found, key=lambda other: found[other]) == rare.id
     candidates = related_candidates(NEWCOMER, recent, SETTINGS)
     assert candidates[0].article.id == rare.id
@@ -71,7 +78,7 @@ def test_the_candidates_scored_are_bounded(monkeypatch: pytest.MonkeyPatch) -> N
     names = [f"Name {i}" for i in range(30)]
     recent = held([record(n, {names[n % 30]: 1.0}, [f"word{n}"]) for n in range(3_000)])
     newcomer = record(99_999, dict.fromkeys(names, 1.0), ["orchard"])
-    assert len(recent.sharing_terms(newcomer)) == 3_000
+    assert len(nominated(newcomer, recent)) == 3_000
     calls = []
     score = sidebar_links._similarity
 
