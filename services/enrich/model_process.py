@@ -17,6 +17,7 @@ import asyncio
 import ctypes
 import logging
 import multiprocessing
+import os
 import signal
 import sys
 from collections.abc import Callable
@@ -64,12 +65,14 @@ def _die_with_parent() -> None:
         ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
-def _load_in_child(batch_size: int) -> None:
+def _load_in_child(cpus: frozenset[int]) -> None:
     from services.enrich.ner_model import NerModel
 
     _die_with_parent()
+    if cpus:  # a core of its own, with the worker and the rest of the host kept off it
+        os.sched_setaffinity(0, cpus)
     global _model
-    _model = NerModel.load(batch_size=batch_size)
+    _model = NerModel.load()
 
 
 def _find_in_child(texts: list[str]) -> list[list[Mention] | ModelFailure]:
@@ -85,10 +88,10 @@ class ModelProcess:
 
     def __init__(
         self,
-        batch_size: int,
         find: Callable[[list[str]], list[list[Mention] | ModelFailure]] = _find_in_child,
+        cpus: frozenset[int] = frozenset(),
     ) -> None:
-        self.batch_size = batch_size
+        self.cpus = cpus  # the CPUs the child may run on; empty: any the worker may
         self._find = find  # runs in the child; a module-level function, so the child can import it
         self.restarts = 0
         self._pool: ProcessPoolExecutor | None = None
@@ -100,7 +103,7 @@ class ModelProcess:
                 # spawn, not fork: the worker has threads and an event loop a fork would copy half-way.
                 mp_context=multiprocessing.get_context("spawn"),
                 initializer=_load_in_child,
-                initargs=(self.batch_size,),
+                initargs=(self.cpus,),
             )
         return self._pool
 

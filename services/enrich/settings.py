@@ -22,7 +22,13 @@ class EnrichSettings(CommonSettings):
     session_timeout_s: float = Field(
         60, ge=6, description="A worker silent this long leaves the group and its partitions move."
     )
-    batch_size: int = Field(32, ge=1, le=1000, description="Articles the NER model reads in one batch.")
+    batch_size: int = Field(
+        32, ge=1, le=1000, description="Articles taken from Kafka and handed to the model process at once."
+    )
+    model_cpus: frozenset[int] = Field(
+        frozenset(),
+        description="CPUs the model process is pinned to, as a JSON list (e.g. [1]); empty: not pinned.",
+    )
     batch_wait_s: float = Field(
         0.05, gt=0, description="Longest wait to fill a batch; a busy model fills it meanwhile."
     )

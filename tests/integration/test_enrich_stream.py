@@ -40,14 +40,15 @@ def empty_topics(infra: InfraSettings) -> str:
     return infra.kafka_bootstrap
 
 
-def _worker(bootstrap: str, app_id: str, logs_dir: str, name: str) -> Any:
+def _worker(bootstrap: str, app_id: str, logs_dir: str, name: str, data: str | None = None) -> Any:
+    """A worker process; `data` names its data folder (its RocksDB table files), by default its own."""
     port = free_port()
     env = {
         "WIRESTREAM_KAFKA_BOOTSTRAP": bootstrap,
         "WIRESTREAM_TOPIC_PARTITIONS": "3",
         "WIRESTREAM_ENRICH_APP_ID": app_id,
         "WIRESTREAM_ENRICH_PORT": str(port),
-        "WIRESTREAM_ENRICH_DATA_DIR": str(Path(logs_dir) / f"{app_id}-{name}-data"),
+        "WIRESTREAM_ENRICH_DATA_DIR": str(Path(logs_dir) / f"{app_id}-{data or name}-data"),
         "WIRESTREAM_ENRICH_BATCH_WAIT_S": "0.05",
         "WIRESTREAM_ENRICH_SESSION_TIMEOUT_S": "10",  # a killed worker's partitions move sooner
     }
@@ -129,8 +130,15 @@ def test_raw_in_enriched_out_with_entities_near_copies_links_and_a_poison_messag
     assert letter.original == b"\x00 not an article"
 
 
+@pytest.mark.parametrize(
+    "data",
+    [
+        pytest.param("first", id="same-data-dir"),  # its RocksDB files, then the changelog's tail
+        pytest.param(None, id="new-data-dir"),  # a new machine: the whole changelog
+    ],
+)
 def test_a_killed_worker_restarts_from_its_changelog_and_loses_nothing(
-    empty_topics: str, logs_dir: str
+    empty_topics: str, logs_dir: str, data: str | None
 ) -> None:
     bootstrap, app_id = empty_topics, f"enrich-{uuid.uuid4().hex[:8]}"
     with _worker(bootstrap, app_id, logs_dir, "first") as worker:
@@ -139,7 +147,7 @@ def test_a_killed_worker_restarts_from_its_changelog_and_loses_nothing(
         more = _send(bootstrap, STORIES["glacier"], STORIES["harbour_followup"])
         worker.send_signal(signal.SIGKILL)  # mid-stream: no clean shutdown, no final commit
         worker.wait(timeout=30)
-    with _worker(bootstrap, app_id, logs_dir, "restarted"):
+    with _worker(bootstrap, app_id, logs_dir, "restarted", data):
         (copy_id,) = _send(bootstrap, STORIES["harbour_copy"])
         out = _latest(bootstrap, [harbour_id, *more, copy_id], group=app_id)
     assert out[copy_id].duplicate_of == harbour_id, "the restarted worker recovered the earlier article"

@@ -34,7 +34,7 @@ def in_process() -> list[list[Mention]]:
 
 
 def test_the_child_finds_what_the_model_finds_in_process(in_process: list[list[Mention]]) -> None:
-    model = ModelProcess(batch_size=8)
+    model = ModelProcess()
     try:
         found = asyncio.run(model.mentions(TEXTS))
     finally:
@@ -51,7 +51,7 @@ def test_a_killed_child_is_replaced_and_its_batch_read_again(in_process: list[li
         child.join(10)
         return list(await model.mentions(TEXTS))
 
-    model = ModelProcess(batch_size=8)
+    model = ModelProcess()
     try:
         found = asyncio.run(scenario(model))
     finally:
@@ -61,7 +61,7 @@ def test_a_killed_child_is_replaced_and_its_batch_read_again(in_process: list[li
 
 
 def test_a_text_that_kills_the_child_fails_alone(in_process: list[list[Mention]]) -> None:
-    model = ModelProcess(batch_size=8, find=_exit_on_poison)
+    model = ModelProcess(find=_exit_on_poison)
     try:
         first, poisoned, last = asyncio.run(model.mentions([TEXTS[0], POISON, TEXTS[1]]))
     finally:
@@ -85,7 +85,7 @@ def _always_exit(texts: list[str]) -> list[list[Mention] | ModelFailure]:
 
 
 def test_a_model_that_cannot_run_stops_the_worker_instead_of_failing_every_article() -> None:
-    model = ModelProcess(batch_size=8, find=_always_exit)
+    model = ModelProcess(find=_always_exit)
     try:
         with pytest.raises(ModelUnavailable):
             asyncio.run(model.mentions(TEXTS))
@@ -114,7 +114,7 @@ def test_batches_queued_on_a_child_that_dies_are_all_read_again_by_one_new_child
         os.kill(child.pid, signal.SIGKILL)
         return [list(found) for found in await asyncio.gather(*batches)]
 
-    model = ModelProcess(batch_size=8)
+    model = ModelProcess()
     try:
         results = asyncio.run(scenario(model))
     finally:
@@ -130,3 +130,21 @@ def test_the_model_forgets_the_new_words_of_what_it_read() -> None:
     found = model.mentions(["Zyxquorblat Vennhaszkiwitz met Qworpleton Brabblesnatch in Flurbington."])
     assert found[0], "the model still finds the names"
     assert len(model.nlp.vocab.strings) == before
+
+
+def test_the_child_runs_only_on_the_cpus_it_is_given() -> None:
+    """`MODEL_CPUS` pins the model process alone: the worker keeps the CPUs it had."""
+
+    async def scenario(model: ModelProcess) -> set[int]:
+        await model.warm_up()
+        (child,) = model._started()._processes.values()
+        return os.sched_getaffinity(child.pid)
+
+    mine = os.sched_getaffinity(0)
+    last = max(mine)
+    model = ModelProcess(cpus=frozenset({last}))
+    try:
+        assert asyncio.run(scenario(model)) == {last}
+    finally:
+        model.close()
+    assert os.sched_getaffinity(0) == mine
