@@ -1,4 +1,4 @@
-"""`python -m bench [--smoke] [--only NAME ...] [--scale X] [--profile]`: run them, write the report.
+"""`python -m bench [--smoke] [--only NAME ...] [--scale X] [--profile] [--shared-cpus]`: run, report.
 
 Kafka and Elasticsearch are started for the run on ports of their own (39092,
 39200) from a wiped `.state/bench`, and stopped at the end. Results go to
@@ -30,6 +30,11 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="sample the end-to-end services with py-spy and report their hot spots",
     )
+    parser.add_argument(
+        "--shared-cpus",
+        action="store_true",
+        help="end to end without giving the NER model a CPU of its own (bench.cpu_placement)",
+    )
     args = parser.parse_args(argv)
     if args.scale <= 0:
         parser.error("--scale must be positive")
@@ -37,7 +42,12 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         run = run_benchmarks(
-            selected, smoke=args.smoke, scale=args.scale, profile=args.profile, machine=machine.facts
+            selected,
+            smoke=args.smoke,
+            scale=args.scale,
+            profile=args.profile,
+            shared_cpus=args.shared_cpus,
+            machine=machine.facts,
         )
     except KeyboardInterrupt:
         progress("interrupted; servers stopped, no report written")

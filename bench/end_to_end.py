@@ -31,6 +31,7 @@ run's enrich worker produced.
 from __future__ import annotations
 
 import itertools
+import json
 import math
 import threading
 import time
@@ -46,6 +47,7 @@ from elasticsearch import Elasticsearch
 from elasticsearch.helpers import scan
 
 from bench import enrich_throughput, index_throughput, ingest_throughput
+from bench.cpu_placement import Placement, placed
 from bench.generator import Stream, stream
 from bench.harness import (
     Benchmark,
@@ -57,6 +59,7 @@ from bench.harness import (
     latency_summary,
     proc_cpu_seconds,
     progress,
+    rss_mb,
     topic_records,
     tree_cpu_seconds,
     tree_rss_mb,
@@ -80,7 +83,7 @@ FULL_LATENCY_ARTICLES, SMOKE_LATENCY_ARTICLES = 2_000, 20
 FULL_NER_ARTICLES, SMOKE_NER_ARTICLES = 400, 16
 FULL_PRODUCER_ARTICLES, SMOKE_PRODUCER_ARTICLES = 5_000, 100
 # Below these a ceiling is mostly warm-up noise, so a scaled-down full run keeps at least these.
-MIN_NER_ARTICLES, MIN_PRODUCER_ARTICLES = 96, 1_000
+MIN_NER_ARTICLES, MIN_PRODUCER_ARTICLES = 300, 1_000
 BULK_LINES = 250
 POLL_S = 0.1
 RSS_EVERY_S = 1.0
@@ -111,7 +114,7 @@ class Services:
                 raise RuntimeError(f"{name} exited with {code}:\n{service.log_tail()}")
 
 
-def start_services(ctx: Context, stamp: str, names: IndexNames) -> Services:
+def start_services(ctx: Context, stamp: str, names: IndexNames, placement: Placement | None) -> Services:
     ports = {"ingest": free_port(), "enrich": free_port(), "index": free_port()}
     app_id = f"bench-e2e-{stamp}"
     env = {
@@ -135,11 +138,16 @@ def start_services(ctx: Context, stamp: str, names: IndexNames) -> Services:
         "WIRESTREAM_INDEX_INDEX_PREFIX": names.prefix,
         "WIRESTREAM_INDEX_MAPPING_VERSION": str(names.version),
     }
+    rest = None
+    if placement is not None:
+        env["WIRESTREAM_ENRICH_MODEL_CPUS"] = json.dumps(sorted(placement.model))
+        rest = placement.rest
+
+    def process(name: str) -> ServiceProcess:
+        return ServiceProcess(f"services.{name}", env, ctx.logs_dir / f"e2e-{stamp}-{name}.log", rest)
+
     services = Services(
-        ingest=ServiceProcess("services.ingest", env, ctx.logs_dir / f"e2e-{stamp}-ingest.log"),
-        enrich=ServiceProcess("services.enrich", env, ctx.logs_dir / f"e2e-{stamp}-enrich.log"),
-        index=ServiceProcess("services.index", env, ctx.logs_dir / f"e2e-{stamp}-index.log"),
-        ports=ports,
+        ingest=process("ingest"), enrich=process("enrich"), index=process("index"), ports=ports
     )
     # Downstream first, as `make run` does: nothing waits in Kafka for a consumer that is not there.
     try:
@@ -169,18 +177,21 @@ def start_profilers(ctx: Context, services: Services, stamp: str) -> dict[str, S
 
 
 class MemorySampler(threading.Thread):
-    """RSS of each service every second, tagged with the phase, until stopped."""
+    """RSS of each service every second (its process tree, and its main process alone), tagged
+    with the phase, until stopped. Enrich's tree holds its model process beside the worker."""
 
     def __init__(self, services: dict[str, ServiceProcess]) -> None:
         super().__init__(daemon=True, name="rss-sampler")
         self.services = services
         self.phase = "start-up"
-        self.samples: list[tuple[str, dict[str, float]]] = []
+        self.samples: list[tuple[str, dict[str, tuple[float, float]]]] = []
         self._stop_event = threading.Event()
 
     def run(self) -> None:
         while not self._stop_event.wait(RSS_EVERY_S):
-            self.samples.append((self.phase, {n: tree_rss_mb(s.pid) for n, s in self.services.items()}))
+            self.samples.append(
+                (self.phase, {n: (tree_rss_mb(s.pid), rss_mb(s.pid)) for n, s in self.services.items()})
+            )
 
     def stop(self) -> None:
         self._stop_event.set()
@@ -192,10 +203,11 @@ class MemorySampler(threading.Thread):
         steady = loaded[len(loaded) // 4 :] or loaded
         out: dict[str, dict[str, float]] = {}
         for name in self.services:
-            all_values = [v[name] for _, v in self.samples if v.get(name)]
-            steady_values = [v[name] for v in steady if v.get(name)]
+            all_values = [v[name][0] for _, v in self.samples if v.get(name)]
+            tree, main = max((v[name] for v in steady if v.get(name)), default=(0.0, 0.0))
             out[name] = {
-                "steady_mb": round(max(steady_values, default=0.0), 1),
+                "steady_mb": round(tree, 1),
+                "main_process_mb": round(main, 1),
                 "peak_mb": round(max(all_values, default=0.0), 1),
                 "samples": len(all_values),
             }
@@ -499,7 +511,7 @@ def ner_ceiling(lines: list[bytes]) -> Measurement:
         )
         for line in lines
     ]
-    analyser = Analyser.load(batch_size=EnrichSettings().batch_size)
+    analyser = Analyser.load()
     enrich_throughput.model_round(analyser, articles[: EnrichSettings().batch_size])  # untimed warm-up
     seconds = enrich_throughput.model_round(analyser, articles)
     workload = Workload("ner_model", f"{analyser.model.info.package} NER alone", notes="in-process, 1 core")
@@ -542,6 +554,89 @@ def _ceiling_lines(ctx: Context, lines: list[bytes], full: int, smoke: int, leas
     return (lines * (want // len(lines) + 1))[:want]
 
 
+@dataclass
+class Plan:
+    """What one run sends: the burst, then the steady stream, and what the index must end with."""
+
+    stamp: str
+    names: IndexNames
+    burst: Stream
+    steady: Stream
+    expected: dict[str, int]
+
+
+def pipeline_phases(
+    ctx: Context,
+    plan: Plan,
+    es: Elasticsearch,
+    servers: dict[str, Callable[[], float]],
+    placement: Placement | None,
+    result: BenchmarkResult,
+    errors: Errors,
+) -> list[Measurement]:
+    """Start the services, run the throughput and freshness phases, verify the index, stop them."""
+    stamp, names, burst, steady, expected = plan.stamp, plan.names, plan.burst, plan.steady, plan.expected
+    bootstrap, n, n_latency = ctx.infra.kafka_bootstrap, len(burst.lines), len(steady.lines)
+    measurements: list[Measurement] = []
+    began = time.perf_counter()
+    services = start_services(ctx, stamp, names, placement)
+    result.params["services_ready_s"] = round(time.perf_counter() - began, 1)
+    sampler = MemorySampler(services.all())
+    sampler.start()
+    base_url = f"http://127.0.0.1:{services.ports['ingest']}"
+    readers = {**servers, **{f"{k} service": s.cpu_seconds for k, s in services.all().items()}}
+    try:
+        sampler.phase = "throughput"
+        progress(f"throughput: {n} submissions ({burst.distinct} articles), as fast as ingest takes them")
+        profilers = start_profilers(ctx, services, stamp)
+        phase = throughput_phase(base_url, es, names.read_alias, burst, services, readers, errors)
+        if profilers:
+            result.params["hot_spots"] = {k: p.stop().as_dict() for k, p in profilers.items()}
+        throughput = Workload(
+            "e2e_throughput",
+            "end to end, burst, until all searchable",
+            notes=f"{n} submissions, {burst.distinct} distinct articles; all pushed in "
+            f"{phase.push_s:.1f}s, then searchable (1 s refresh, none forced)",
+        )
+        throughput.add(articles=n, seconds=phase.seconds, payload_bytes=0, cpu_seconds=phase.cpu)
+        rate = n / phase.seconds
+        progress(f"throughput: {rate:,.1f} submissions/s ({phase.seconds:.1f}s)")
+        offered = max(0.5, rate / 2)
+        sampler.phase = "freshness"
+        progress(f"freshness: {n_latency} submissions at {offered:,.1f}/s (half the throughput)")
+        send_s, timed, unseen = freshness_phase(
+            base_url, es, names.read_alias, steady, offered, services, errors
+        )
+        latencies = [seen - sent for sent, seen in timed.values()]
+        if unseen:
+            errors.add(f"{unseen} articles of the freshness phase never became searchable", unseen)
+        freshness = Workload(
+            "e2e_freshness",
+            f"end to end at {offered:,.1f}/s offered: ingest -> searchable",
+            notes=f"latency per new article from its POST to the first search that finds it "
+            f"(polled every {POLL_S * 1000:.0f} ms); {len(latencies)} timed",
+        )
+        freshness.add(
+            articles=n_latency, seconds=send_s, payload_bytes=0, cpu_seconds={}, latencies_s=latencies
+        )
+        measurements += [throughput.measurement(), freshness.measurement()]
+        result.params["offered_rate_per_s"] = round(offered, 2)
+        if latencies:
+            lat = latency_summary(latencies)
+            progress(f"freshness: p50 {lat['p50']:.0f} ms, p95 {lat['p95']:.0f} ms, p99 {lat['p99']:.0f} ms")
+        result.params["latency_by_stage"] = stage_latencies(bootstrap, timed)
+        time.sleep(1.5)  # let every write settle before the final check
+        problems = verify(es, names.read_alias, expected)
+        result.errors += problems
+        result.params["verified_documents"] = len(expected) if not problems else "FAILED"
+    finally:
+        sampler.stop()
+        for service in services.all().values():
+            service.stop()
+    result.params["rss_mb"] = sampler.summary()
+    return measurements
+
+
 def run(ctx: Context) -> BenchmarkResult:
     bootstrap = ctx.infra.kafka_bootstrap
     n = ctx.count(full=FULL_ARTICLES, smoke=SMOKE_ARTICLES)
@@ -580,65 +675,12 @@ def run(ctx: Context) -> BenchmarkResult:
     }
     es = Elasticsearch(ctx.infra.es_url, request_timeout=60)
     measurements: list[Measurement] = []
+    placement = None if ctx.shared_cpus else Placement.plan()
+    result.params["cpu_placement"] = placement.describe() if placement else "none: every process on every CPU"
+    plan = Plan(stamp, names, burst, steady, expected)
     try:
-        began = time.perf_counter()
-        services = start_services(ctx, stamp, names)
-        result.params["services_ready_s"] = round(time.perf_counter() - began, 1)
-        sampler = MemorySampler(services.all())
-        sampler.start()
-        base_url = f"http://127.0.0.1:{services.ports['ingest']}"
-        readers = {**servers, **{f"{k} service": s.cpu_seconds for k, s in services.all().items()}}
-        try:
-            sampler.phase = "throughput"
-            progress(f"throughput: {n} submissions ({burst.distinct} articles) as fast as ingest takes them")
-            profilers = start_profilers(ctx, services, stamp)
-            phase = throughput_phase(base_url, es, names.read_alias, burst, services, readers, errors)
-            if profilers:
-                result.params["hot_spots"] = {k: p.stop().as_dict() for k, p in profilers.items()}
-            throughput = Workload(
-                "e2e_throughput",
-                "end to end, burst, until all searchable",
-                notes=f"{n} submissions, {burst.distinct} distinct articles; all pushed in "
-                f"{phase.push_s:.1f}s, then searchable (1 s refresh, none forced)",
-            )
-            throughput.add(articles=n, seconds=phase.seconds, payload_bytes=0, cpu_seconds=phase.cpu)
-            rate = n / phase.seconds
-            progress(f"throughput: {rate:,.1f} submissions/s ({phase.seconds:.1f}s)")
-            offered = max(0.5, rate / 2)
-            sampler.phase = "freshness"
-            progress(f"freshness: {n_latency} submissions at {offered:,.1f}/s (half the throughput)")
-            send_s, timed, unseen = freshness_phase(
-                base_url, es, names.read_alias, steady, offered, services, errors
-            )
-            latencies = [seen - sent for sent, seen in timed.values()]
-            if unseen:
-                errors.add(f"{unseen} articles of the freshness phase never became searchable", unseen)
-            freshness = Workload(
-                "e2e_freshness",
-                f"end to end at {offered:,.1f}/s offered: ingest -> searchable",
-                notes=f"latency per new article from its POST to the first search that finds it "
-                f"(polled every {POLL_S * 1000:.0f} ms); {len(latencies)} timed",
-            )
-            freshness.add(
-                articles=n_latency, seconds=send_s, payload_bytes=0, cpu_seconds={}, latencies_s=latencies
-            )
-            measurements += [throughput.measurement(), freshness.measurement()]
-            result.params["offered_rate_per_s"] = round(offered, 2)
-            if latencies:
-                lat = latency_summary(latencies)
-                progress(
-                    f"freshness: p50 {lat['p50']:.0f} ms, p95 {lat['p95']:.0f} ms, p99 {lat['p99']:.0f} ms"
-                )
-            result.params["latency_by_stage"] = stage_latencies(bootstrap, timed)
-            time.sleep(1.5)  # let every write settle before the final check
-            problems = verify(es, names.read_alias, expected)
-            result.errors += problems
-            result.params["verified_documents"] = len(expected) if not problems else "FAILED"
-        finally:
-            sampler.stop()
-            for service in services.all().values():
-                service.stop()
-        result.params["rss_mb"] = sampler.summary()
+        with placed(placement, (broker_pid, es_pid)):
+            measurements += pipeline_phases(ctx, plan, es, servers, placement, result, errors)
 
         progress("stage ceilings on the same articles, services stopped")
         ceiling_errors = Errors("ceilings")

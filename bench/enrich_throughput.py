@@ -164,7 +164,7 @@ def run(ctx: Context) -> BenchmarkResult:
     errors = Errors("enrich")
     progress(f"building {n} raw articles and loading the NER model")
     articles = raw_articles(n)
-    analyser = Analyser.load(batch_size=DEFAULTS.batch_size)
+    analyser = Analyser.load()
     ensure_topics(ctx.infra.kafka_bootstrap, PARTITIONS, 1)
     recreate_topics(ctx.infra.kafka_bootstrap, (RAW,), PARTITIONS, 1)
     produce_raw(ctx.infra.kafka_bootstrap, articles)

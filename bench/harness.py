@@ -220,6 +220,7 @@ class Context:
     smoke: bool
     scale: float = 1.0
     profile: bool = False  # py-spy the services where a benchmark runs them (bench.profiling)
+    shared_cpus: bool = False  # end to end without the model's own core (bench.cpu_placement)
 
     @property
     def logs_dir(self) -> Path:
@@ -306,6 +307,7 @@ def run_benchmarks(
     smoke: bool,
     scale: float,
     profile: bool = False,
+    shared_cpus: bool = False,
     machine: Callable[[], dict[str, Any]],
 ) -> Run:
     """Start the bench servers, run each benchmark, stop the servers (always)."""
@@ -328,7 +330,7 @@ def run_benchmarks(
         up(settings)
         server_start_s = time.monotonic() - began
         progress(f"servers healthy after {server_start_s:.1f}s")
-        context = Context(infra=settings, smoke=smoke, scale=scale, profile=profile)
+        context = Context(infra=settings, smoke=smoke, scale=scale, profile=profile, shared_cpus=shared_cpus)
         for number, benchmark in enumerate(benchmarks, start=1):
             progress(f"== [{number}/{len(benchmarks)}] {benchmark.name}: {benchmark.title}")
             try:
@@ -415,7 +417,10 @@ def tree_cpu_seconds(pid: int | None) -> float:
     return sum(proc_cpu_seconds(p) for p in process_tree(pid))
 
 
-def _rss_mb(pid: int) -> float:
+def rss_mb(pid: int | None) -> float:
+    """Resident memory of one process, in MB (0 when it is gone)."""
+    if pid is None:
+        return 0.0
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
             if line.startswith("VmRSS:"):
@@ -427,7 +432,7 @@ def _rss_mb(pid: int) -> float:
 
 def tree_rss_mb(pid: int | None) -> float:
     """Resident memory of a process and its live descendants, in MB."""
-    return sum(_rss_mb(p) for p in process_tree(pid))
+    return sum(rss_mb(p) for p in process_tree(pid))
 
 
 class TopicRecord(NamedTuple):

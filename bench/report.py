@@ -45,12 +45,14 @@ _TABLED = ("rss_mb", "e2e_vs_ceiling", "latency_by_stage", "hot_spots")
 
 def _memory_md(memory: dict[str, Any]) -> list[str]:
     lines = [
-        "| Service | Steady RSS MB | Peak RSS MB | Samples |",
-        "|---|---:|---:|---:|",
+        "| Service | Steady RSS MB | of which its main process | Peak RSS MB | Samples |",
+        "|---|---:|---:|---:|---:|",
     ]
     for name, figures in memory.items():
+        main = figures.get("main_process_mb")  # absent from reports written before it was sampled
         lines.append(
-            f"| {name} | {figures['steady_mb']:,.0f} | {figures['peak_mb']:,.0f} | {figures['samples']} |"
+            f"| {name} | {figures['steady_mb']:,.0f} | {'' if main is None else f'{main:,.0f}'} "
+            f"| {figures['peak_mb']:,.0f} | {figures['samples']} |"
         )
     return [*lines, ""]
 

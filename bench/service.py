@@ -26,10 +26,13 @@ def free_port() -> int:
 class ServiceProcess:
     """One service in its own session, logging to a file, stopped with SIGTERM (SIGKILL if stuck)."""
 
-    def __init__(self, module: str, env: dict[str, str], log_file: Path) -> None:
+    def __init__(
+        self, module: str, env: dict[str, str], log_file: Path, cpus: frozenset[int] | None = None
+    ) -> None:
         self.module = module
         self.env = env
         self.log_file = log_file
+        self.cpus = cpus  # pinned from its first instruction, threads and children alike
         self._proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -50,7 +53,12 @@ class ServiceProcess:
                 env={**os.environ, **self.env},
                 cwd=REPO_ROOT,
                 start_new_session=True,  # Ctrl-C reaches the harness, which stops us in order
+                preexec_fn=self._pin if self.cpus else None,
             )
+
+    def _pin(self) -> None:
+        assert self.cpus
+        os.sched_setaffinity(0, self.cpus)
 
     def exited(self) -> int | None:
         return self._proc.poll() if self._proc is not None else None
