@@ -219,9 +219,9 @@ class IndexConsumer:
     def parse(self, records: list[Any]) -> Batch:
         """The writes the records ask for; a record that cannot be read is a dead letter already."""
         batch = Batch()
+        last: dict[tuple[str, int], Any] = {}  # each partition's offset to commit: after its last record
         for record in records:
-            tp = TopicPartition(record.topic, record.partition)
-            batch.offsets[tp] = OffsetAndMetadata(record.offset + 1, "", record.leader_epoch)
+            last[(record.topic, record.partition)] = record
             try:
                 request = self.request_for(record)
             except Exception as exc:  # an unreadable message must not stop the partition
@@ -229,6 +229,10 @@ class IndexConsumer:
                 continue
             if request is not None:
                 batch.requests.append(request)
+        batch.offsets = {
+            TopicPartition(topic, partition): OffsetAndMetadata(record.offset + 1, "", record.leader_epoch)
+            for (topic, partition), record in last.items()
+        }
         return batch
 
     def _finish(

@@ -57,6 +57,7 @@ def create_app(settings: IndexSettings) -> Starlette:
         yield
         stop.set()
         thread.join(timeout=30)
+        writer.close()
         es.close()
 
     async def healthz(request: Request) -> Response:

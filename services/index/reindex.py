@@ -95,6 +95,7 @@ def reindex(settings: IndexSettings, stamp: str | None = None) -> str:
         log.info("reindexed", extra={"index": target, "copied": copied, "caught_up": caught_up})
     finally:
         consumer.close()
+        writer.close()
         es.close()
     return target
 
