@@ -2,12 +2,22 @@
 
 The enrich worker holds every article of the recent window (72 h by default) twice
 (services/enrich/app.py): as a `RecentArticle` in `RecentArticles` (the record, its
-MinHash LSH entry, and the term, headline, age and engagement lookups), and as the
-record's JSON in the Faust table, whose memory store is a dict (plus, after a changelog
-recovery, a key -> partition dict). So the window, times the feed's volume, sets the
-worker's memory beyond the model: this benchmark measures the bytes per article held,
-how many articles the RSS target leaves room for, and how `link()` (on the worker's
-event loop, one article at a time) slows as the state grows. It needs no server.
+MinHash LSH entry, and the term, headline, age and engagement lookups), in the heap, and
+as the record's JSON in the Faust table, whose RocksDB store keeps it in files under the
+worker's data folder: in memory only its write buffers (memtables), its block cache and
+its SST files' index and filter blocks, with the sizes `TABLE_STORE_OPTIONS` gives. So
+the window, times the feed's volume, sets the worker's memory beyond the model: this
+benchmark measures the bytes per article held, how many articles the RSS target leaves
+room for, what RocksDB keeps resident and on disk, and how `link()` (on the worker's
+event loop, one article at a time) slows as the state grows. It needs no server (the
+harness starts Kafka and Elasticsearch for the run all the same; this uses neither).
+
+Table. Each process opens a RocksDB database of its own, in a folder under the bench
+state folder that the run removes, as Faust's store opens it (faust's
+`RocksDBOptions(**TABLE_STORE_OPTIONS).open`), and writes each record under the table's
+codec (json, for `str` keys and values: the value is the record's JSON as a JSON string).
+After each fill, the whole table is read back, as `ensure_state` reads it to rebuild the
+lookups; that also fills the block cache up to its bound.
 
 Records. The NER model costs ~80 ms an article, so it runs on a sample only (8 smoke,
 64 full), whose entity saliences and keywords the records carry. Each record has a
@@ -24,14 +34,22 @@ Memory, in two fresh processes filled from the same records, because each method
 disturbs the other:
 
 - heap, by tracemalloc, at the first step: exact bytes of live Python and numpy
-  allocations, split by the traced growth around each call (table, record, lookups),
-  and the LSH by the traced drop when its index is let go. Tracing slows allocation ~3x
-  and its own trace table would swamp RSS, so it runs alone, and only to the first step:
-  the bytes per article are flat (24.9, 24.5, 24.5 KB at 6k, 12k, 25k held in a trial).
+  allocations, split by the traced growth around each call (record, lookups), and the
+  LSH by the traced drop when its index is let go. The table is written before tracing
+  starts, and what its writes keep in the heap measured apart: RocksDB allocates outside
+  Python's allocator, where tracing cannot see it (RSS counts it). Tracing slows
+  allocation ~3x and its own trace table would swamp RSS, so it runs alone, and only to
+  the first step: the bytes per article are flat (24.9, 24.5, 24.5 KB at 6k, 12k, 25k
+  held in a trial, with the memory store's JSON then among them).
 - RSS, untraced, at every step: the growth over the baseline taken after imports and a
-  warm-up, after `gc.collect()`. This is what the worker's 600 MB target counts,
-  allocator overhead included; its slope between the first and last step is the cost
-  of one more article. `link()` is timed in this process, each call against the same
+  warm-up, after `gc.collect()`, with everything RocksDB keeps resident included: the
+  baseline is taken before the store's module (and its native library) is imported and
+  the database opened. This is what the worker's 600 MB target counts, allocator overhead
+  included; its slope between the first and last step is the cost of one more article,
+  and its intercept the fixed cost (RocksDB's bounded buffers and cache among it), both
+  counted against the target. RocksDB's own account of its memory (memtables, block
+  cache, table readers) is read at each step beside it, and the table's size on disk at
+  the end, after a flush. `link()` is timed in this process, each call against the same
   state (the newcomer and the changes it made to older records are undone after it,
   outside the timing), for a time budget per step, because its cost grows with the state.
 
@@ -42,16 +60,19 @@ give, is measured beside it, and the totals, the per-100,000 figures and the 600
 window use that one. The same sharing makes link()'s first step, the LSH query for
 near-copies, return thousands of candidates to check, growing with the state, where
 distinct stories give a handful: its time is reported apart, and link() without it.
-The full run holds up to 80,000 articles to stay near 3 minutes on
-2 cores; `--scale 1.25` makes it 25,000, 50,000 and 100,000 (about 4 minutes).
+The full run holds up to 80,000 articles: about 6 minutes on 2 cores at a load average
+of 3-5, 2.5 of them building the records; `--scale 1.25` makes it 25,000, 50,000 and
+100,000.
 """
 
 from __future__ import annotations
 
 import gc
+import itertools
 import json
 import multiprocessing
 import random
+import shutil
 import statistics
 import sys
 import time
@@ -65,6 +86,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import numpy as np
+from faust.serializers import codecs
 
 from bench.articles import submission
 from bench.enrich_throughput import raw_articles
@@ -72,6 +94,7 @@ from bench.harness import Benchmark, BenchmarkResult, Context, Measurement, late
 from schemas.article import RawArticle
 from schemas.article_id import article_id
 from schemas.enriched import AnalysedArticle
+from services.enrich.app import TABLE_STORE_OPTIONS
 from services.enrich.linking import link
 from services.enrich.near_duplicates import (
     NUM_PERM,
@@ -208,16 +231,61 @@ def in_fresh_process(function: Callable[..., T], *args: Any) -> T:
         return pool.submit(function, *args).result()
 
 
-class Table:
-    """The Faust memory store after a recovery: key -> value, and key -> partition."""
+TABLE_CODEC = "json"  # what Faust's Table picks for `str` keys and values (Table._serializer_from_type)
+ROCKSDB_MEMORY = {  # RocksDB's own account of what it keeps in memory
+    "memtables": "rocksdb.size-all-mem-tables",
+    "block_cache": "rocksdb.block-cache-usage",
+    "table_readers": "rocksdb.estimate-table-readers-mem",  # SST index and filter blocks, outside the cache
+}
 
-    def __init__(self) -> None:
-        self.data: dict[str, str] = {}
-        self.key_partition: dict[str, int] = {}
+
+def rocksdb_memory_bound() -> int:
+    """What TABLE_STORE_OPTIONS let the memtables and the block cache hold at most."""
+    options = TABLE_STORE_OPTIONS
+    return options["write_buffer_size"] * options["max_write_buffer_number"] + options["block_cache_size"]
+
+
+class Table:
+    """The worker's table as Faust's RocksDB store keeps it: one database (the table has one
+    partition), opened with Faust's options from TABLE_STORE_OPTIONS, keys and values encoded
+    with the table's codec. Faust's store adds only a small LRU of key -> partition."""
+
+    def __init__(self, path: Path) -> None:
+        # Imported here, not with the module: the RSS baseline is taken before the store's
+        # native library is loaded, so its growth counts all of it as the table's.
+        from faust.stores.rocksdb import RocksDBOptions
+
+        self.path = path
+        options: dict[str, Any] = dict(TABLE_STORE_OPTIONS)  # as Faust's Table passes them on
+        self.db = RocksDBOptions(**options).open(path)
 
     def put(self, key: str, value: str) -> None:
-        self.data[key] = value
-        self.key_partition[key] = 0
+        self.db.put(codecs.dumps(TABLE_CODEC, key), codecs.dumps(TABLE_CODEC, value))
+
+    def get(self, key: str) -> str | None:
+        raw = self.db.get(codecs.dumps(TABLE_CODEC, key))
+        return None if raw is None else str(codecs.loads(TABLE_CODEC, raw))
+
+    def values(self) -> Iterator[str]:
+        """Every value, as `recent_table.values()` gives them to `ensure_state`."""
+        for raw in self.db.values():
+            yield str(codecs.loads(TABLE_CODEC, raw))
+
+    def memory(self) -> dict[str, int]:
+        return {name: int(self.db.property_int_value(prop) or 0) for name, prop in ROCKSDB_MEMORY.items()}
+
+    def disk_bytes(self) -> int:
+        return sum(path.stat().st_size for path in self.path.rglob("*") if path.is_file())
+
+    def flushed_sst_bytes(self) -> int:
+        """The table's data on disk: its SST files once the memtables are flushed (no WAL)."""
+        self.db.flush()
+        return int(self.db.property_int_value("rocksdb.total-sst-files-size") or 0)
+
+    def close(self) -> None:
+        """Close the database and remove its folder."""
+        self.db.close()
+        shutil.rmtree(self.path, ignore_errors=True)
 
 
 def new_recent() -> RecentArticles:
@@ -232,10 +300,18 @@ def record_lines(paths: Sequence[Path]) -> Iterator[str]:
 
 
 def hold(recent: RecentArticles, table: Table, value: str) -> None:
-    """As the worker holds a record after a rebuild: the table's key decoded apart from the record."""
+    """As the worker holds a record: its JSON written to the table, the record in the lookups."""
     record = RecentArticle.model_validate_json(value)
-    table.put(record.id.encode().decode(), value)
+    table.put(record.id, value)
     recent.add(record)
+
+
+def read_table(table: Table) -> float:
+    """Read every value back, as `ensure_state` does before a rebuild; seconds taken."""
+    began = time.perf_counter()
+    for _ in table.values():
+        pass
+    return time.perf_counter() - began
 
 
 def rss_bytes() -> int:
@@ -246,13 +322,15 @@ def rss_bytes() -> int:
 
 
 def warm_up(paths: Sequence[Path]) -> None:
-    """Lazy imports, pydantic's and numpy's first-call work, out of the baseline's way."""
-    recent, table = new_recent(), Table()
+    """Lazy imports, pydantic's and numpy's first-call work, out of the baseline's way.
+
+    The table is left out: what opening and using RocksDB costs belongs to the growth."""
+    recent = new_recent()
     for number, value in enumerate(record_lines(paths)):
         if number == 50:
             break
-        hold(recent, table, value)
-    del recent, table
+        recent.add(RecentArticle.model_validate_json(value))
+    del recent
     gc.collect()
 
 
@@ -261,7 +339,7 @@ class Heap:
     """Bytes tracing saw kept while `held` articles were held, by structure."""
 
     held: int
-    table: int = 0  # the JSON values, the keys, both dicts' slots
+    table: int = 0  # what the table's puts keep in the Python heap: RocksDB holds the values
     records: int = 0  # the parsed RecentArticles
     lookups: int = 0  # what RecentArticles.add keeps besides the record, the LSH included
     lsh: int = 0  # the index as built from the records' fingerprints
@@ -270,19 +348,36 @@ class Heap:
     related_per_record: float = 0.0  # bytes of a parsed record's Related list
 
 
-def measure_heap(paths: Sequence[Path], held: int) -> Heap:
-    """Fill under tracemalloc; runs in a fresh process (see the module docstring)."""
+def measure_heap(paths: Sequence[Path], held: int, table_path: Path) -> Heap:
+    """Fill under tracemalloc; runs in a fresh process (see the module docstring).
+
+    The table is written first, untraced: its puts keep nothing in the Python heap, but
+    Faust's json codec leaves a little garbage per call that only a full collection frees,
+    and that would be freed in some other part of the split. What they keep is measured
+    once instead, between two full collections.
+    """
     warm_up(paths)
-    recent, table, heap = new_recent(), Table(), Heap(held)
-    lines = record_lines(paths)
-    tracemalloc.start()
-    while len(recent) < held:
-        _hold_traced(recent, table, next(lines), heap)
-    heap.lsh_singles = _singles_share(recent.near_duplicates)
-    heap.lsh = _dropped_bytes(recent)
-    heap.distinct_lsh = _distinct_index_bytes(list(recent.articles), seed=held)
-    heap.related_per_record = _related_bytes(list(table.data.values())[-CHUNK:])
-    tracemalloc.stop()
+    recent, table, heap = new_recent(), Table(table_path), Heap(held)
+    try:
+        for value in itertools.islice(record_lines(paths), held):
+            table.put(RecentArticle.model_validate_json(value).id, value)
+        gc.collect()
+        lines = record_lines(paths)
+        last: deque[str] = deque(maxlen=CHUNK)
+        tracemalloc.start()
+        while len(recent) < held:
+            last.append(next(lines))
+            _hold_traced(recent, last[-1], heap)
+        again = [(RecentArticle.model_validate_json(value).id, value) for value in last]
+        heap.table = _kept_by_puts(table, again, held)
+        del again
+        heap.lsh_singles = _singles_share(recent.near_duplicates)
+        heap.lsh = _dropped_bytes(recent)
+        heap.distinct_lsh = _distinct_index_bytes(list(recent.articles), seed=held)
+        heap.related_per_record = _related_bytes(list(last))
+        tracemalloc.stop()
+    finally:
+        table.close()
     return heap
 
 
@@ -290,23 +385,30 @@ def _traced() -> int:
     return tracemalloc.get_traced_memory()[0]
 
 
-def _hold_traced(recent: RecentArticles, table: Table, value: str, heap: Heap) -> None:
-    """`hold`, with what each step kept added to `heap`.
+def _hold_traced(recent: RecentArticles, value: str, heap: Heap) -> None:
+    """`hold` without the table's write (done before), with what each step kept added to `heap`.
 
-    `value` counts as the table's, and so does the UTF-8 copy of it that parsing leaves
-    cached inside a non-ASCII str (CPython keeps it as long as the str lives).
+    The UTF-8 copy of `value` that parsing leaves cached inside a non-ASCII str is not the
+    record's: it goes with `value`, which nothing keeps once the table has written it.
     """
     read = sys.getsizeof(value)
     start = _traced()
     record = RecentArticle.model_validate_json(value)
     parsed = _traced()
-    table.put(record.id.encode().decode(), value)
-    put = _traced()
     recent.add(record)
     cached = sys.getsizeof(value) - read
     heap.records += parsed - start - cached
-    heap.table += put - parsed + read + cached
-    heap.lookups += _traced() - put
+    heap.lookups += _traced() - parsed
+
+
+def _kept_by_puts(table: Table, items: Sequence[tuple[str, str]], held: int) -> int:
+    """What writing `items` (key, value) again keeps in the traced heap, scaled to `held` articles."""
+    gc.collect()
+    before = _traced()
+    for key, value in items:
+        table.put(key, value)
+    gc.collect()
+    return round(per_article(_traced() - before, len(items)) * held)
 
 
 def _singles_share(index: NearDuplicateIndex) -> float:
@@ -358,32 +460,54 @@ class LinkStep:
     held: int
     rss_bytes: int
     fill_s: float
+    read_s: float  # reading the whole table back, as ensure_state does
+    rocksdb: dict[str, int]  # RocksDB's account of its memory (ROCKSDB_MEMORY)
+    disk_bytes: int  # the table's folder, write-ahead log included
     link_s: list[float] = field(default_factory=list)
     nominated: list[int] = field(default_factory=list)  # held articles the shared terms nominate, per call
     lookup_s: list[float] = field(default_factory=list)  # the near-copy lookup link() starts with, per call
     updates: list[int] = field(default_factory=list)  # older Related lists changed, per call
 
 
+@dataclass
+class RssRun:
+    steps: list[LinkStep]
+    open_rss_bytes: int  # RSS growth from importing the store and opening the empty database
+    sst_bytes: int  # the table's SST files after a final flush
+
+
 def measure_rss_and_link(
-    paths: Sequence[Path], steps: Sequence[int], inputs: Sequence[str], budget_s: float, spacing_s: float
-) -> list[LinkStep]:
+    paths: Sequence[Path],
+    steps: Sequence[int],
+    inputs: Sequence[str],
+    budget_s: float,
+    spacing_s: float,
+    table_path: Path,
+) -> RssRun:
     """Fill untraced, RSS at each step, then time link(); runs in a fresh process."""
     warm_up(paths)
     analysed = [AnalysedArticle.model_validate_json(value) for value in inputs]
-    recent, table, found = new_recent(), Table(), []
+    recent, found = new_recent(), []
     lines = record_lines(paths)
     gc.collect()
     baseline = rss_bytes()
-    for held in steps:
-        began = time.perf_counter()
-        while len(recent) < held:
-            hold(recent, table, next(lines))
-        fill_s = time.perf_counter() - began
+    table = Table(table_path)
+    try:
         gc.collect()
-        step = LinkStep(held, rss_bytes() - baseline, fill_s)
-        time_links(step, recent, analysed, budget_s, EPOCH + timedelta(seconds=held * spacing_s))
-        found.append(step)
-    return found
+        opened = rss_bytes() - baseline
+        for held in steps:
+            began = time.perf_counter()
+            while len(recent) < held:
+                hold(recent, table, next(lines))
+            fill_s = time.perf_counter() - began
+            read_s = read_table(table)
+            gc.collect()
+            step = LinkStep(held, rss_bytes() - baseline, fill_s, read_s, table.memory(), table.disk_bytes())
+            time_links(step, recent, analysed, budget_s, EPOCH + timedelta(seconds=held * spacing_s))
+            found.append(step)
+        return RssRun(found, opened, table.flushed_sst_bytes())
+    finally:
+        table.close()
 
 
 def time_links(
@@ -448,6 +572,12 @@ def slope(points: Sequence[tuple[int, float]]) -> float:
     return (last_b - first_b) / (last_n - first_n) if last_n > first_n else per_article(last_b, last_n)
 
 
+def intercept(points: Sequence[tuple[int, float]]) -> float:
+    """What the line through the first and last step gives at none held: the fixed cost."""
+    first_n, first_b = points[0]
+    return first_b - slope(points) * first_n if len(points) > 1 else 0.0
+
+
 def common_terms(sample: Sequence[Profile], top: int = 3) -> dict[str, float]:
     """The terms most of the sample carries: each nominates only its newest holders (see recent.py)."""
     carried = Counter(
@@ -465,53 +595,71 @@ def run(ctx: Context) -> BenchmarkResult:
     plan = Plan(profiles(sample), sample[0].enriched.article, spacing_s, DEFAULTS.links_k)
     progress(f"building {steps[-1]:,} records to hold (a real fingerprint each, one process per CPU)")
     began = time.perf_counter()
-    paths = build_files(plan, steps[-1], ctx.logs_dir / "recent-state")
+    directory = ctx.logs_dir / "recent-state"
+    paths = build_files(plan, steps[-1], directory)
     build_s = time.perf_counter() - began
+    tables = directory / "tables"  # each process's RocksDB table, removed with the records
     try:
         progress(f"built in {build_s:.0f}s; heap by structure, under tracemalloc, at {steps[0]:,} held")
-        heap = in_fresh_process(measure_heap, paths, steps[0])
+        heap = in_fresh_process(measure_heap, paths, steps[0], tables / "heap")
         progress(f"RSS and link() at {', '.join(f'{n:,}' for n in steps)} held, untraced")
         inputs = [a.model_dump_json() for a in sample]
-        linked = in_fresh_process(measure_rss_and_link, paths, steps, inputs, budget_s, spacing_s)
+        linked = in_fresh_process(
+            measure_rss_and_link, paths, steps, inputs, budget_s, spacing_s, tables / "rss"
+        )
     finally:
         for path in paths:
             path.unlink(missing_ok=True)
+        shutil.rmtree(tables, ignore_errors=True)
     result = BenchmarkResult("state", BENCHMARK_TITLE)
     result.params = {"ner_sample": len(sample), "build_s": round(build_s, 1), **figures(heap, linked)}
     result.params["sample_common_terms"] = common_terms(plan.profiles)
-    result.measurements = measurements(heap, linked)
+    result.measurements = measurements(heap, linked.steps)
     return result
 
 
-def figures(heap: Heap, linked: Sequence[LinkStep]) -> dict[str, Any]:
+def figures(heap: Heap, linked: RssRun) -> dict[str, Any]:
     """The heap split at the first step; RSS growth at every step; the window RSS target leaves."""
+    steps = linked.steps
     lsh_gap = per_article(heap.distinct_lsh - heap.lsh, heap.held)  # templated bodies share buckets
     split = {
-        "table_json_and_slots": per_article(heap.table, heap.held),
+        "table_in_python_heap": per_article(heap.table, heap.held),
         "records": per_article(heap.records, heap.held),
         "of_which_related_lists": heap.related_per_record,
         "lookups_without_lsh": per_article(heap.lookups - heap.lsh, heap.held),
         "lsh_distinct_stories": per_article(heap.distinct_lsh, heap.held),
         "lsh_bench_bodies": per_article(heap.lsh, heap.held),
     }
-    heap_total = sum(split[k] for k in ("table_json_and_slots", "records", "lookups_without_lsh"))
+    heap_total = sum(split[k] for k in ("table_in_python_heap", "records", "lookups_without_lsh"))
     heap_total += split["lsh_distinct_stories"]
-    rss = slope([(s.held, s.rss_bytes) for s in linked]) + lsh_gap
-    fits = int((TARGET_RSS_MB - BASELINE_RSS_MB) * MB / rss) if rss > 0 else 0
+    points = [(s.held, s.rss_bytes) for s in steps]
+    rss = slope(points) + lsh_gap
+    fixed = max(0.0, intercept(points))  # RocksDB's buffers and cache, the store's library, ...
+    fits = int(((TARGET_RSS_MB - BASELINE_RSS_MB) * MB - fixed) / rss) if rss > 0 else 0
+    last = steps[-1]
     return {
         "heap_bytes_per_article": {k: round(v) for k, v in {**split, "total": heap_total}.items()},
         "heap_measured_at": heap.held,
         "lsh_bench_bodies_entries_alone_in_bucket": round(heap.lsh_singles, 3),
-        "rss_growth_mb": {s.held: round(s.rss_bytes / MB, 1) for s in linked},
+        "rss_growth_mb": {s.held: round(s.rss_bytes / MB, 1) for s in steps},
         "rss_bytes_per_article": round(rss),
+        "rss_fixed_mb": round(fixed / MB, 1),
+        "rocksdb_open_rss_mb": round(linked.open_rss_bytes / MB, 1),
+        "rocksdb_memory_mb": {s.held: round(sum(s.rocksdb.values()) / MB, 1) for s in steps},
+        "rocksdb_memory_mb_at_last_step": {k: round(v / MB, 2) for k, v in last.rocksdb.items()},
+        "rocksdb_memtables_and_cache_bound_mb": round(rocksdb_memory_bound() / MB, 1),
+        "table_disk_mb": {s.held: round(s.disk_bytes / MB, 1) for s in steps},
+        "table_sst_bytes_per_article": round(per_article(linked.sst_bytes, last.held)),
+        "table_read_ms_per_1k_articles": {s.held: round(s.read_s * 1e6 / s.held, 1) for s in steps},
         "mb_per_100k_articles_heap": round(heap_total * 100_000 / MB),
         "mb_per_100k_articles_rss": round(rss * 100_000 / MB),
+        "mb_per_100k_articles_disk": round(per_article(linked.sst_bytes, last.held) * 100_000 / MB),
         "baseline_rss_mb_assumed": BASELINE_RSS_MB,
         "articles_held_within_600MB": fits,
         "articles_per_day_within_600MB_at_72h": round(fits * 24 / DEFAULTS.recent_window_hours),
-        "link_ms_p50": {s.held: round(latency_summary(s.link_s)["p50"], 1) for s in linked},
-        "near_copy_lookup_ms_p50": {s.held: round(latency_summary(s.lookup_s)["p50"], 1) for s in linked},
-        "link_less_lookup_ms_p50": {s.held: round(_less_lookup_p50_ms(s), 1) for s in linked},
+        "link_ms_p50": {s.held: round(latency_summary(s.link_s)["p50"], 1) for s in steps},
+        "near_copy_lookup_ms_p50": {s.held: round(latency_summary(s.lookup_s)["p50"], 1) for s in steps},
+        "link_less_lookup_ms_p50": {s.held: round(_less_lookup_p50_ms(s), 1) for s in steps},
     }
 
 
@@ -524,13 +672,17 @@ def measurements(heap: Heap, linked: Sequence[LinkStep]) -> list[Measurement]:
     for step in linked:
         added, previous = step.held - previous, step.held
         rss = f"RSS +{step.rss_bytes / MB:,.1f} MB over the baseline"
+        rocksdb = f"RocksDB reports {sum(step.rocksdb.values()) / MB:,.1f} MB in memory"
         found.append(
             Measurement(
                 name=f"hold_{step.held}",
-                label=f"parse + hold, up to {step.held:,} held (ensure_state's rebuild work)",
+                label=f"parse + write + hold, up to {step.held:,} held (ensure_state's rebuild work)",
                 articles=added,
                 seconds=step.fill_s,
-                notes=f"{rss} ({per_article(step.rss_bytes, step.held):,.0f} B an article)",
+                notes=(
+                    f"{rss} ({per_article(step.rss_bytes, step.held):,.0f} B an article); {rocksdb};"
+                    f" {step.disk_bytes / MB:,.1f} MB on disk; the table read back in {step.read_s:.2f}s"
+                ),
             )
         )
         found.append(

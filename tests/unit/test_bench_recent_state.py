@@ -4,21 +4,29 @@ distinct, valid and shaped like the worker's."""
 from __future__ import annotations
 
 import random
+import tracemalloc
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
+from pathlib import Path
 
 import pytest
+from faust.serializers.registry import Registry
 
 from bench.enrich_throughput import raw_articles
 from bench.recent_state import (
     EARLIER,
+    TABLE_CODEC,
     Plan,
     Profile,
     Table,
+    _kept_by_puts,
     common_terms,
     held_records,
+    intercept,
     newcomer_article,
+    read_table,
     related_links,
+    rocksdb_memory_bound,
     slope,
 )
 from schemas.enriched import AnalysedArticle
@@ -82,12 +90,52 @@ def test_the_same_numbers_give_the_same_records(plan: Plan, records: list[Recent
     assert list(held_records(plan, 0, 3)) == records[:3]
 
 
-def test_table_keeps_a_partition_per_key() -> None:
-    table = Table()
-    table.put("a", "{}")
-    table.put("a", "{ }")
-    assert table.data == {"a": "{ }"}
-    assert table.key_partition == {"a": 0}
+def test_table_is_a_rocksdb_database_keeping_the_last_value_per_key(tmp_path: Path) -> None:
+    table = Table(tmp_path / "table")
+    try:
+        table.put("a", "{}")
+        table.put("a", '{"headline": "Café \\"quoted\\""}')
+        table.put("b", "{ }")
+        assert table.get("a") == '{"headline": "Café \\"quoted\\""}'
+        assert sorted(table.values()) == sorted(['{"headline": "Café \\"quoted\\""}', "{ }"])
+        assert read_table(table) >= 0
+        assert set(table.memory()) == {"memtables", "block_cache", "table_readers"}
+        assert table.disk_bytes() > 0
+        assert table.flushed_sst_bytes() > 0
+    finally:
+        table.close()
+    assert not (tmp_path / "table").exists()
+
+
+def test_table_writes_the_bytes_fausts_table_writes(tmp_path: Path) -> None:
+    """A Faust Table with `str` keys and values encodes both with its json codec."""
+    faust_table = Registry(key_serializer="raw", value_serializer="json")
+    value = '{"id": "x", "headline": "Zürich"}'
+    table = Table(tmp_path / "table")
+    try:
+        table.put("x", value)
+        key_bytes = faust_table.dumps_key(str, "x", serializer=TABLE_CODEC)
+        assert key_bytes is not None
+        assert table.db.get(key_bytes) == faust_table.dumps_value(str, value, serializer=TABLE_CODEC)
+    finally:
+        table.close()
+
+
+def test_table_writes_keep_nothing_in_the_python_heap(tmp_path: Path, records: list[RecentArticle]) -> None:
+    items = [(record.id, record.model_dump_json()) for record in records]
+    table = Table(tmp_path / "table")
+    table.put("warm-up", "{}")
+    tracemalloc.start()
+    try:
+        kept = _kept_by_puts(table, items, len(records))
+    finally:
+        tracemalloc.stop()
+        table.close()
+    assert abs(kept) < 64 * len(records)
+
+
+def test_rocksdb_memory_bound_follows_the_worker_options() -> None:
+    assert rocksdb_memory_bound() == 2 * 4 * 2**20 + 8 * 2**20
 
 
 def test_newcomer_gets_a_new_id_and_time() -> None:
@@ -109,3 +157,8 @@ def test_common_terms_count_articles_not_mentions() -> None:
 def test_slope_cancels_the_fixed_cost() -> None:
     assert slope([(1_000, 5_000_000 + 25_000_000), (3_000, 5_000_000 + 75_000_000)]) == 25_000
     assert slope([(2_000, 50_000_000)]) == 25_000
+
+
+def test_intercept_is_the_fixed_cost() -> None:
+    assert intercept([(1_000, 5_000_000 + 25_000_000), (3_000, 5_000_000 + 75_000_000)]) == 5_000_000
+    assert intercept([(2_000, 50_000_000)]) == 0.0
