@@ -412,10 +412,10 @@ def _kept_by_puts(table: Table, items: Sequence[tuple[str, str]], held: int) -> 
 
 
 def _singles_share(index: NearDuplicateIndex) -> float:
-    """datasketch's internals, read only here: band entries alone in their bucket, of all."""
-    buckets = [ids for table in index._lsh.hashtables for ids in table._dict.values()]
-    entries = sum(len(ids) for ids in buckets)
-    return sum(1 for ids in buckets if len(ids) == 1) / entries if entries else 0.0
+    """Band entries alone in their bucket, of all (a bucket holds one id, or a list of them)."""
+    sizes = [1 if isinstance(ids, str) else len(ids) for ids in index._bands.buckets()]
+    entries = sum(sizes)
+    return sizes.count(1) / entries if entries else 0.0
 
 
 def _dropped_bytes(recent: RecentArticles) -> int:

@@ -20,6 +20,7 @@ from services.enrich.near_duplicates import (
     DEFAULT_THRESHOLD,
     EMPTY,
     NUM_PERM,
+    Bands,
     Clustering,
     Fingerprint,
     NearDuplicateIndex,
@@ -409,6 +410,41 @@ def test_the_bands_find_a_pair_at_the_threshold_almost_surely(threshold: float) 
 
 def test_the_default_bands() -> None:
     assert lsh_bands(DEFAULT_THRESHOLD) == (17, 2)
+
+
+def test_the_bands_find_exactly_what_datasketchs_lsh_finds() -> None:
+    """`Bands` replaces datasketch's MinHashLSH to save memory: same banding, same candidates."""
+    from datasketch import MinHash, MinHashLSH
+
+    rng = np.random.default_rng(3)
+    bands, rows = lsh_bands(DEFAULT_THRESHOLD)
+    # Families of signatures: a base with 30-95% of its values replaced, so bands are shared
+    # within a family (and buckets hold one id or many), never across.
+    bases = rng.integers(0, 2**32, (12, NUM_PERM), dtype="<u4")
+    held: dict[str, Fingerprint] = {}
+    for n in range(240):
+        row = bases[n % 12].copy()
+        changed = rng.random(NUM_PERM) < rng.uniform(0.3, 0.95)
+        row[changed] = rng.integers(0, 2**32, int(changed.sum()), dtype="<u4")
+        held[f"a{n}"] = Fingerprint(row.tobytes())
+
+    def minhash(value: Fingerprint) -> MinHash:
+        values = np.frombuffer(value, dtype="<u4").astype(np.uint64)
+        return MinHash(num_perm=NUM_PERM, hashvalues=values, scheme="affine32")
+
+    ours, theirs = Bands(bands, rows), MinHashLSH(num_perm=NUM_PERM, params=(bands, rows))
+    for key, value in held.items():
+        ours.add(key, value)
+        theirs.insert(key, minhash(value))
+    for key in list(held)[::3]:
+        ours.remove(key, held[key])
+        theirs.remove(key)
+    answers = [(ours.query(value), set(theirs.query(minhash(value)))) for value in held.values()]
+    assert all(found == expected for found, expected in answers)
+    assert sum(len(found) > 1 for found, _ in answers) > 100  # shared buckets were exercised
+    for key in list(held)[1::3] + list(held)[2::3]:
+        ours.remove(key, held[key])
+    assert list(ours.buckets()) == []
 
 
 # --- clusters ----------------------------------------------------------------------------------------
