@@ -116,11 +116,9 @@ def backoff_delay(
 
 
 def ndjson(lines: Iterable[Any]) -> bytes:
-    """A bulk body, serialised by pydantic-core: about five times faster than the json module,
-    which serialising the documents is the indexer's largest single cost after parsing them.
-    Each line is joined as it came out (no copy of each ~6 KB document to append its newline)."""
-    body = b"\n".join(map(to_json, lines))
-    return body + b"\n" if body else body
+    """A bulk body, serialised by pydantic-core: about three times faster than the json module,
+    which serialising the documents is the indexer's largest single cost after parsing them."""
+    return b"".join(to_json(line) + b"\n" for line in lines)
 
 
 # A wave smaller than two of these goes out whole: splitting it would only add a request.
