@@ -1,7 +1,9 @@
 """End to end: how fast articles become searchable through all three services, next to each stage's ceiling.
 
 The three real services run as child processes against the bench servers, on
-emptied pipeline topics, with a fresh enrich app id and a fresh index prefix. A
+emptied pipeline topics, with a fresh enrich app id and a fresh index prefix; the
+NER model's process on a CPU of its own and everything else on the others, as its
+ceiling has it (bench.cpu_placement; --shared-cpus for without). A
 stream from bench.generator (new stories, near-copies, revisions) goes in through
 `POST /v1/articles:bulk`, in two phases:
 

@@ -10,28 +10,18 @@ from typing import Any, cast
 from kafka import TopicPartition
 from prometheus_client import CollectorRegistry
 
-from schemas.article import ArticleSubmission
 from services.common.topics import CONTROL, ENRICHED
-from services.enrich.pipeline import enrich
 from services.index.bulk_writer import BulkWriter
 from services.index.consumer import IndexConsumer, IndexMetrics
 from services.index.settings import IndexSettings
 from services.index.writes import IndexRequest
-from services.ingest.intake import to_raw_article
-from tests.support import submission
+from tests.support import enriched_article, submission
 
 NOW = datetime(2025, 4, 27, 13, 0, tzinfo=UTC)
 
 
 def _enriched_value(**overrides: object) -> bytes:
-    raw = to_raw_article(
-        ArticleSubmission.model_validate(submission(**overrides)),
-        received_at=NOW,
-        key_id=None,
-        content_type="application/json",
-        original=b"{}",
-    )
-    return enrich(raw, now=NOW).model_dump_json().encode()
+    return enriched_article(submission(**overrides), NOW).model_dump_json().encode()
 
 
 def _record(topic: str, partition: int, offset: int, value: bytes) -> Any:
