@@ -69,7 +69,7 @@ def _load_in_child(cpus: frozenset[int]) -> None:
     from services.enrich.ner_model import NerModel
 
     _die_with_parent()
-    if cpus:  # a core of its own, with the worker and the rest of the host kept off it
+    if cpus:  # keeping the rest of the host off these CPUs is the deployment's part
         os.sched_setaffinity(0, cpus)
     global _model
     _model = NerModel.load()

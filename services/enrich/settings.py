@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from services.common.settings import CommonSettings
@@ -29,6 +30,7 @@ class EnrichSettings(CommonSettings):
         frozenset(),
         description="CPUs the model process is pinned to, as a JSON list (e.g. [1]); empty: not pinned.",
     )
+
     batch_wait_s: float = Field(
         0.05, gt=0, description="Longest wait to fill a batch; a busy model fills it meanwhile."
     )
@@ -44,6 +46,16 @@ class EnrichSettings(CommonSettings):
         12, gt=0, description="Recommendation halves an article's score per this many hours older."
     )
     max_per_source: int = Field(2, ge=1, description="Most Recommendation links from one source.")
+
+    @field_validator("model_cpus")
+    @classmethod
+    def _cpus_we_may_use(cls, cpus: frozenset[int]) -> frozenset[int]:
+        """Checked here: in the model process a wrong CPU would only say that the process died.
+        (The host's CPUs, not this process's: the worker itself may be pinned to the others.)"""
+        host = set(range(os.cpu_count() or 1))
+        if not cpus <= host:
+            raise ValueError(f"CPUs {sorted(cpus - host)} are not among this host's CPUs {sorted(host)}")
+        return cpus
 
     @property
     def links(self) -> LinkSettings:

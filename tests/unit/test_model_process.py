@@ -148,3 +148,21 @@ def test_the_child_runs_only_on_the_cpus_it_is_given() -> None:
     finally:
         model.close()
     assert os.sched_getaffinity(0) == mine
+
+
+def test_model_cpus_come_from_the_environment_and_must_be_the_hosts(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pydantic import ValidationError
+
+    from services.enrich.settings import EnrichSettings
+
+    last = (os.cpu_count() or 1) - 1
+    monkeypatch.setenv("WIRESTREAM_ENRICH_MODEL_CPUS", f"[{last}]")
+    mine = os.sched_getaffinity(0)
+    try:
+        os.sched_setaffinity(0, {0})  # a worker pinned to other CPUs may still name the model's
+        assert EnrichSettings().model_cpus == {last}
+    finally:
+        os.sched_setaffinity(0, mine)
+    monkeypatch.setenv("WIRESTREAM_ENRICH_MODEL_CPUS", f"[{last + 1}]")
+    with pytest.raises(ValidationError, match=rf"CPUs \[{last + 1}\] are not among"):
+        EnrichSettings()
