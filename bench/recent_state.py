@@ -262,10 +262,6 @@ class Table:
     def put(self, key: str, value: str) -> None:
         self.db.put(codecs.dumps(TABLE_CODEC, key), codecs.dumps(TABLE_CODEC, value))
 
-    def get(self, key: str) -> str | None:
-        raw = self.db.get(codecs.dumps(TABLE_CODEC, key))
-        return None if raw is None else str(codecs.loads(TABLE_CODEC, raw))
-
     def values(self) -> Iterator[str]:
         """Every value, as `recent_table.values()` gives them to `ensure_state`."""
         for raw in self.db.values():
@@ -554,7 +550,7 @@ def newcomer_article(analysed: AnalysedArticle, number: int, published_at: datet
 
 
 def analysed_sample(count: int) -> list[AnalysedArticle]:
-    analyser = Analyser.load(batch_size=DEFAULTS.batch_size)
+    analyser = Analyser.load()
     results = analyser.analyse_batch(raw_articles(count), datetime.now(UTC))
     errors = [r for r in results if isinstance(r, Exception)]
     if errors:

@@ -106,13 +106,11 @@ class Analyser:
         self.words_per_minute = words_per_minute
 
     @classmethod
-    def load(cls, *, words_per_minute: int = 230, batch_size: int | None = None) -> Analyser:
-        """`batch_size`: texts spaCy reads together; by default the model's own (ner_model)."""
+    def load(cls, *, words_per_minute: int = 230) -> Analyser:
         from services.enrich.ner_model import NerModel
 
         load_lookups()
-        model = NerModel.load() if batch_size is None else NerModel.load(batch_size=batch_size)
-        return cls(model, words_per_minute=words_per_minute)
+        return cls(NerModel.load(), words_per_minute=words_per_minute)
 
     def analyse_batch(
         self, articles: Sequence[RawArticle], now: datetime

@@ -30,7 +30,6 @@ class EnrichSettings(CommonSettings):
         frozenset(),
         description="CPUs the model process is pinned to, as a JSON list (e.g. [1]); empty: not pinned.",
     )
-
     batch_wait_s: float = Field(
         0.05, gt=0, description="Longest wait to fill a batch; a busy model fills it meanwhile."
     )
