@@ -7,7 +7,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import urllib.request
 import uuid
@@ -16,6 +15,7 @@ from pathlib import Path
 from infra.maven import elasticsearch_home, kafka_libs
 from infra.process import Daemon
 from infra.settings import InfraSettings
+from services.common.probes import tcp_reachable
 
 JVM_ROOT = Path("/usr/lib/jvm")
 
@@ -49,12 +49,6 @@ def _java_major(home: Path) -> int:
     return int(match.group(1)) if match else 0
 
 
-def _port_open(host: str, port: int) -> bool:
-    with socket.socket() as sock:
-        sock.settimeout(0.5)
-        return sock.connect_ex((host, port)) == 0
-
-
 def kafka(settings: InfraSettings) -> Daemon:
     """A single-node KRaft broker+controller on loopback."""
     root = settings.state_dir / "kafka"
@@ -77,7 +71,8 @@ def kafka(settings: InfraSettings) -> Daemon:
         pid_file=root / "kafka.pid",
         log_file=logs / "stdout.log",
         healthy=lambda: (
-            (data / "meta.properties").exists() and _port_open(settings.host, settings.kafka_port)
+            (data / "meta.properties").exists()
+            and tcp_reachable(f"{settings.host}:{settings.kafka_port}", timeout_s=0.5)
         ),
     )
 
