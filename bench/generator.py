@@ -49,6 +49,7 @@ class Stream:
 
 def _id_of(article: dict[str, Any]) -> str:
     parsed = ArticleSubmission.model_validate(article)
+    assert parsed.published_at is not None, "generated articles carry their time"
     return article_id(
         source=parsed.source.name,
         headline=parsed.headline,

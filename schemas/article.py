@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
-from pydantic import AfterValidator, AwareDatetime, ConfigDict, Field, HttpUrl, model_validator
+from pydantic import AfterValidator, AwareDatetime, ConfigDict, Field, HttpUrl, PrivateAttr, model_validator
 
 from schemas.base import Message, Part
+from schemas.limits import MAX_COUNT, MAX_REACTION_KINDS, MAX_REVISION, storable
 
 NonEmpty = Annotated[str, Field(min_length=1, max_length=2000)]
+# A time every stage can store and compute with (schemas/limits.py).
+Instant = Annotated[AwareDatetime, AfterValidator(storable)]
+Revision = Annotated[int, Field(ge=1, le=MAX_REVISION)]
+PublishedAtSource = Literal["feed", "text", "received"]
 
 
 def _no_blank_paragraphs(paragraphs: list[str]) -> list[str]:
@@ -40,8 +45,16 @@ class SidebarSection(Part):
     items: list[SidebarItem] = Field(default_factory=list, max_length=200)
 
 
+class IngestWarning(Part):
+    """Something ingest repaired in an article rather than refuse it, so that the feed can fix it."""
+
+    code: str = Field(description="Stable kind, e.g. 'updated-before-published', counted in /metrics.")
+    field: str | None = Field(None, description="The field repaired, e.g. 'updated_at'.")
+    message: str = Field(description="What was given and what was done with it.")
+
+
 class IngestMeta(Part):
-    received_at: AwareDatetime
+    received_at: Instant
     key_id: str | None = Field(None, description="Which API key pushed it (its id, never the key).")
     content_type: str = Field(description="The Content-Type it arrived with.")
 
@@ -68,8 +81,8 @@ class ArticleFields(Part):
     dateline: str | None = Field(
         None, max_length=300, description="The dateline as given, e.g. 'MOSCOW (AP)'."
     )
-    published_at: AwareDatetime = Field(description="With a time zone; naive times are refused.")
-    updated_at: AwareDatetime | None = None
+    published_at: Instant = Field(description="With a time zone; naive times are refused.")
+    updated_at: Instant | None = None
     language: str | None = Field(None, pattern=r"^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$")
     body: Annotated[list[str], AfterValidator(_no_blank_paragraphs)] = Field(
         default_factory=list, max_length=5000, description="Plain-text paragraphs in order."
@@ -81,25 +94,54 @@ class ArticleFields(Part):
     tags: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field(
         default_factory=list, max_length=200
     )
-    reactions: dict[Annotated[str, Field(min_length=1, max_length=100)], Annotated[int, Field(ge=0)]] = Field(
-        default_factory=dict, description="Reaction name to count, e.g. {'veryGood': 639}."
+    reactions: dict[
+        Annotated[str, Field(min_length=1, max_length=100)], Annotated[int, Field(ge=0, le=MAX_COUNT)]
+    ] = Field(
+        default_factory=dict,
+        max_length=MAX_REACTION_KINDS,
+        description="Reaction name to count, e.g. {'veryGood': 639}.",
     )
     sidebars: list[SidebarSection] = Field(default_factory=list, max_length=20)
-    revision: int = Field(1, ge=1, description="Higher revisions supersede lower ones.")
-
-    @model_validator(mode="after")
-    def _updated_not_before_published(self) -> ArticleFields:
-        if self.updated_at is not None and self.updated_at < self.published_at:
-            raise ValueError("updated_at is earlier than published_at")
-        return self
+    revision: Revision = Field(1, description="Higher revisions supersede lower ones.")
 
 
 class ArticleSubmission(ArticleFields):
-    """One article as a client POSTs it to the ingest API."""
+    """One article as a client POSTs it to the ingest API, or as a format parser read it.
 
+    A secondary field that is wrong is repaired, and the repair is listed in the raw
+    article's `ingest_warnings`.
+    """
+
+    published_at: Instant | None = Field(  # type: ignore[assignment]
+        None,
+        description=(
+            "With a time zone; naive times are refused. Missing: the time received is used, "
+            "and the article says so (published_at_source 'received')."
+        ),
+    )
     feed_item_id: str | None = Field(
         None, min_length=1, max_length=500, description="The feed's own id for the item, when it has one."
     )
+    _warnings: list[IngestWarning] = PrivateAttr(default_factory=list)
+    _published_at_source: PublishedAtSource = PrivateAttr("feed")
+
+    def warn(self, code: str, field: str | None, message: str) -> ArticleSubmission:
+        """Record a repair or guess a parser made; it reaches the raw article and the answer."""
+        self._warnings.append(IngestWarning(code=code, field=field, message=message))
+        return self
+
+    def published_from_text(self) -> ArticleSubmission:
+        """The publication time was read from the page's text, not from a structured field."""
+        self._published_at_source = "text"
+        return self
+
+    @property
+    def warnings(self) -> list[IngestWarning]:
+        return list(self._warnings)
+
+    @property
+    def published_at_source(self) -> PublishedAtSource:
+        return self._published_at_source
 
     @model_validator(mode="after")
     def _has_text(self) -> ArticleSubmission:
@@ -115,6 +157,19 @@ class RawArticle(Message, ArticleFields):
     feed_item_id: str | None = None
     ingest: IngestMeta
     original: OriginalPayload | None = None
+    published_at_source: PublishedAtSource = Field(
+        "feed",
+        description="Where published_at comes from: a feed field, the page's text, or the time received.",
+    )
+    ingest_warnings: list[IngestWarning] = Field(
+        default_factory=list, max_length=100, description="What ingest repaired rather than refuse."
+    )
+
+    @model_validator(mode="after")
+    def _updated_not_before_published(self) -> RawArticle:
+        if self.updated_at is not None and self.updated_at < self.published_at:
+            raise ValueError("updated_at is earlier than published_at")
+        return self
 
     @property
     def version_key(self) -> tuple[int, datetime]:

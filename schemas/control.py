@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import AwareDatetime, Field
+from pydantic import Field
 
+from schemas.article import Instant, Revision
 from schemas.base import Message
 
 
@@ -13,5 +14,5 @@ class ControlNotice(Message):
     article_id: str
     action: Literal["withdraw", "correct"]
     reason: str | None = Field(None, max_length=2000)
-    revision: int | None = Field(None, ge=1, description="The revision that the notice concerns.")
-    issued_at: AwareDatetime
+    revision: Revision | None = Field(None, description="The revision that the notice concerns.")
+    issued_at: Instant

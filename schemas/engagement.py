@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import AwareDatetime, Field
+from pydantic import Field
 
+from schemas.article import Instant
 from schemas.base import Message, Part
 
 ARTICLE_ID = r"^[a-z]{1,8}-[0-9a-f]{32}$"
@@ -17,7 +18,7 @@ class EngagementSubmission(Part):
     article_id: str = Field(pattern=ARTICLE_ID, description="The id ingest answered for the article.")
     kind: Literal["view", "reaction"]
     count: int = Field(1, ge=1, le=1_000_000, description="Events folded into one, e.g. a minute of views.")
-    at: AwareDatetime | None = Field(None, description="When they happened; default: when received.")
+    at: Instant | None = Field(None, description="When they happened; default: when received.")
 
 
 class EngagementEvent(Message):
@@ -26,4 +27,4 @@ class EngagementEvent(Message):
     article_id: str = Field(pattern=ARTICLE_ID)
     kind: Literal["view", "reaction"]
     count: int = Field(ge=1, le=1_000_000)
-    at: AwareDatetime
+    at: Instant

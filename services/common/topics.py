@@ -15,9 +15,17 @@ from dataclasses import dataclass, field
 from kafka.admin import KafkaAdminClient, NewTopic
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 
+from schemas.limits import ENRICHMENT_GROWTH
+
 log = logging.getLogger(__name__)
 
+KAFKA_DEFAULT_MAX_BYTES = 1048588  # the broker's message.max.bytes
+RECORD_OVERHEAD = 4096  # a record batch's header and the record's headers, generously
+
 WEEK_MS = str(7 * 24 * 3600 * 1000)
+# An article's topics take 8 MiB records: a 2 MiB body is carried three times (as text, as
+# HTML and in the original bytes), and enrichment adds to that (schemas/limits.py).
+ARTICLE_BYTES = str(8 * 2**20)
 
 
 @dataclass(frozen=True)
@@ -27,16 +35,25 @@ class TopicSpec:
     config: dict[str, str] = field(default_factory=dict)
     partitions: int | None = None  # None: the platform's partition count (WIRESTREAM_TOPIC_PARTITIONS)
 
+    @property
+    def max_bytes(self) -> int:
+        """The largest record the topic takes (Kafka's default when the spec sets none)."""
+        return int(self.config.get("max.message.bytes", KAFKA_DEFAULT_MAX_BYTES))
+
+    def fits(self, key: bytes | None, value: bytes) -> bool:
+        """Whether a record is small enough for this topic, with room for its batch's framing."""
+        return len(value) + len(key or b"") + RECORD_OVERHEAD <= self.max_bytes
+
 
 RAW = TopicSpec(
     "articles.raw",
     "Canonical raw articles from ingest, keyed by article id so revisions stay ordered.",
-    {"cleanup.policy": "delete", "retention.ms": WEEK_MS, "max.message.bytes": "4194304"},
+    {"cleanup.policy": "delete", "retention.ms": WEEK_MS, "max.message.bytes": ARTICLE_BYTES},
 )
 ENRICHED = TopicSpec(
     "articles.enriched",
     "Enriched articles keyed by id; compacted, so a replay holds the latest revision of each.",
-    {"cleanup.policy": "compact", "max.message.bytes": "4194304"},
+    {"cleanup.policy": "compact", "max.message.bytes": ARTICLE_BYTES},
 )
 DLQ = TopicSpec(
     "articles.dlq",
@@ -44,7 +61,8 @@ DLQ = TopicSpec(
     {
         "cleanup.policy": "delete",
         "retention.ms": str(4 * 7 * 24 * 3600 * 1000),
-        "max.message.bytes": "8388608",
+        # A dead letter carries the record it was, in base64 (4/3 of it), and its reason.
+        "max.message.bytes": str(int(ARTICLE_BYTES) * 4 // 3 + 2**20),
     },
 )
 CONTROL = TopicSpec(
@@ -65,7 +83,7 @@ LINKS = TopicSpec(
 ANALYSED = TopicSpec(
     "articles.analysed",
     "Enrich's hand-over from per-article analysis to linking.",
-    {"cleanup.policy": "delete", "retention.ms": WEEK_MS, "max.message.bytes": "8388608"},
+    {"cleanup.policy": "delete", "retention.ms": WEEK_MS, "max.message.bytes": ARTICLE_BYTES},
     partitions=1,
 )
 ENGAGEMENT = TopicSpec(
@@ -76,6 +94,12 @@ ENGAGEMENT = TopicSpec(
 )
 
 ALL_TOPICS: tuple[TopicSpec, ...] = (RAW, ENRICHED, DLQ, CONTROL, LINKS, ANALYSED, ENGAGEMENT)
+
+# The largest record any producer of the platform sends: producers are sized from it.
+MAX_RECORD_BYTES = max(t.max_bytes for t in ALL_TOPICS)
+# The largest raw record ingest publishes: after enrichment it still fits every topic the
+# article travels on.
+RAW_RECORD_BUDGET = min(t.max_bytes for t in (RAW, ANALYSED, ENRICHED)) // ENRICHMENT_GROWTH - RECORD_OVERHEAD
 
 
 def ensure_topics(

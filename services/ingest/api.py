@@ -2,31 +2,32 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from functools import partial
+from typing import Any, TypeVar
 
-from fastapi import Body, FastAPI, Request
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from schemas.article import ArticleSubmission, RawArticle
 from schemas.control import ControlNotice
 from schemas.engagement import EngagementEvent, EngagementSubmission
-from services.common.topics import CONTROL, ENGAGEMENT, RAW, ensure_topics
+from services.common.topics import CONTROL, ENGAGEMENT, RAW, RAW_RECORD_BUDGET, ensure_topics
 from services.ingest import problems
 from services.ingest.auth import HEADER, authenticate
 from services.ingest.formats.errors import FormatError
 from services.ingest.formats.items import Withdrawal
 from services.ingest.formats.registry import parse_raw, supported_types
 from services.ingest.intake import to_raw_article, withdrawal_notice
+from services.ingest.json_input import load_json
 from services.ingest.metrics import IngestMetrics
 from services.ingest.problems import PROBLEM_JSON, Problem
 from services.ingest.publisher import KafkaPublisher, PublishUnavailable, Record, RecordRejected
@@ -34,6 +35,8 @@ from services.ingest.rate_limit import RateLimiter
 from services.ingest.settings import IngestSettings
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 JSON_TYPES = ["application/json"]
 NDJSON_TYPES = ["application/x-ndjson", "application/ndjson", "application/jsonl", "application/json-lines"]
@@ -78,10 +81,7 @@ def _notice_record(notice: ControlNotice) -> Record:
 
 def _parse_submission(data: bytes, *, key_id: str, content_type: str) -> RawArticle:
     """Bytes to a raw article, or a Problem that says exactly what is wrong."""
-    try:
-        payload = json.loads(data)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise problems.malformed_json(str(exc)) from exc
+    payload = load_json(data)
     if not isinstance(payload, dict):
         raise Problem(
             422,
@@ -97,6 +97,53 @@ def _parse_submission(data: bytes, *, key_id: str, content_type: str) -> RawArti
         )
     except ValidationError as exc:
         raise problems.from_validation_error(exc) from exc
+
+
+def _validated(build: Callable[[], T]) -> T:
+    """A model built from what a parser read, or the 422 that says which field is wrong."""
+    try:
+        return build()
+    except ValidationError as exc:
+        raise problems.from_validation_error(exc) from exc
+
+
+def _checked_record(article: RawArticle) -> Record:
+    """The article's record, if every topic after ingest can carry it once enriched."""
+    record = _record(article)
+    if len(record.value) > RAW_RECORD_BUDGET:
+        raise Problem(
+            413,
+            "too-large",
+            "Article too large for the pipeline",
+            f"The article is {len(record.value)} bytes as a record (body as text and HTML, and the "
+            f"original); enriched, it must still fit the topics after ingest, so the limit is "
+            f"{RAW_RECORD_BUDGET} bytes",
+        )
+    return record
+
+
+def _accepted(article: RawArticle) -> dict[str, Any]:
+    """What an answer says of an accepted article: its id and what ingest repaired in it."""
+    return {
+        "id": article.id,
+        "revision": article.revision,
+        "ingest_warnings": [w.model_dump() for w in article.ingest_warnings],
+    }
+
+
+ENGAGEMENT_COUNTS = TypeAdapter(list[EngagementSubmission])
+MAX_ENGAGEMENT_COUNTS = 10_000
+
+
+def _engagement_counts(data: bytes) -> list[EngagementSubmission]:
+    payload = load_json(data)
+    if isinstance(payload, list) and len(payload) > MAX_ENGAGEMENT_COUNTS:
+        detail = f"{len(payload)} counts; at most {MAX_ENGAGEMENT_COUNTS}"
+        raise Problem(413, "too-many-counts", "Too many counts", detail)
+    try:
+        return ENGAGEMENT_COUNTS.validate_python(payload)
+    except ValidationError as exc:
+        raise problems.from_validation_error(exc, "Invalid counts") from exc
 
 
 def _format_problem(error: FormatError) -> Problem:
@@ -168,6 +215,18 @@ def create_app(settings: IngestSettings) -> FastAPI:
             metrics.rejected.labels(exc.slug).inc()
         return JSONResponse(exc.body(request.url.path), exc.status, exc.headers, media_type=PROBLEM_JSON)
 
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> Response:
+        """A bug, answered in the API's one error shape (and logged), never as bare text."""
+        log.error("unexpected error", exc_info=exc, extra={"path": request.url.path})
+        problem = Problem(500, "internal-error", "Internal error", "The request failed unexpectedly")
+        return JSONResponse(problem.body(request.url.path), 500, media_type=PROBLEM_JSON)
+
+    def count_warnings(articles: list[RawArticle]) -> None:
+        for article in articles:
+            for warning in article.ingest_warnings:
+                metrics.warnings.labels(warning.code).inc()
+
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         problem = Problem(exc.status_code, "http-error", str(exc.detail), str(exc.detail))
@@ -211,10 +270,11 @@ def create_app(settings: IngestSettings) -> FastAPI:
             raise problems.unsupported_media_type(_media_type(request), JSON_TYPES)
         data = await _read_body(request, settings.max_article_bytes)
         article = _parse_submission(data, key_id=key_id, content_type="application/json")
-        (outcome,) = await publish([_record(article)], "single")
+        (outcome,) = await publish([_checked_record(article)], "single")
         if isinstance(outcome, RecordRejected):
             raise Problem(413, "too-large", "Article too large for Kafka", str(outcome))
-        return JSONResponse({"id": article.id, "revision": article.revision}, 202)
+        count_warnings([article])
+        return JSONResponse(_accepted(article), 202)
 
     @app.post(
         "/v1/articles:bulk",
@@ -243,18 +303,22 @@ def create_app(settings: IngestSettings) -> FastAPI:
         throttle(key_id, max(len(lines), 1))
         results: list[dict[str, Any]] = []
         articles: list[RawArticle] = []
+        records: list[Record] = []
         slots: list[int] = []
         for number, line in lines:
             try:
                 article = _parse_submission(line, key_id=key_id, content_type="application/x-ndjson")
+                record = _checked_record(article)
             except Problem as problem:
                 metrics.rejected.labels(problem.slug).inc()
                 results.append({"line": number, "status": "rejected", "problem": problem.body()})
                 continue
             slots.append(len(results))
-            results.append({"line": number, "status": "accepted", "id": article.id})
+            results.append({"line": number, "status": "accepted", **_accepted(article)})
             articles.append(article)
-        for slot, outcome in zip(slots, await publish([_record(a) for a in articles], "bulk"), strict=True):
+            records.append(record)
+        count_warnings(articles)
+        for slot, outcome in zip(slots, await publish(records, "bulk"), strict=True):
             if isinstance(outcome, RecordRejected):
                 too_big = Problem(413, "too-large", "Article too large for Kafka", str(outcome))
                 results[slot] = {
@@ -299,30 +363,37 @@ def create_app(settings: IngestSettings) -> FastAPI:
         received_at = datetime.now(UTC)
         results: list[dict[str, Any]] = []
         articles: list[RawArticle] = []
+        records: list[Record] = []
         notices: list[ControlNotice] = []
         for index, item in enumerate(parsed):
-            if isinstance(item, Withdrawal):
-                notice = withdrawal_notice(item, issued_at=received_at)
-                notices.append(notice)
-                results.append({"item": index, "status": "withdrawn", "id": notice.article_id})
-                continue
             try:
                 if isinstance(item, FormatError):
                     raise _format_problem(item)
-                try:
-                    article = to_raw_article(
-                        item, received_at=received_at, key_id=key_id, content_type=content_type, original=data
+                if isinstance(item, Withdrawal):
+                    notice = _validated(partial(withdrawal_notice, item, issued_at=received_at))
+                    notices.append(notice)
+                    results.append({"item": index, "status": "withdrawn", "id": notice.article_id})
+                    continue
+                article = _validated(
+                    partial(
+                        to_raw_article,
+                        item,
+                        received_at=received_at,
+                        key_id=key_id,
+                        content_type=content_type,
+                        original=data,
                     )
-                except ValidationError as exc:
-                    raise problems.from_validation_error(exc) from exc
+                )
+                record = _checked_record(article)
             except Problem as problem:
                 metrics.rejected.labels(problem.slug).inc()
                 results.append({"item": index, "status": "rejected", "problem": problem.body()})
                 continue
             results.append(
-                {"item": index, "status": "accepted", "id": article.id, "headline": article.headline}
+                {"item": index, "status": "accepted", "headline": article.headline, **_accepted(article)}
             )
             articles.append(article)
+            records.append(record)
         if not articles and not notices:
             raise Problem(
                 422,
@@ -331,12 +402,14 @@ def create_app(settings: IngestSettings) -> FastAPI:
                 f"{len(results)} item(s), all rejected",
                 [{"item": r["item"], **r["problem"]} for r in results],
             )
-        outcomes = iter(await publish([_record(a) for a in articles], "raw"))
+        count_warnings(articles)
+        outcomes = iter(await publish(records, "raw"))
         for result in results:
             if result["status"] == "accepted" and isinstance(outcome := next(outcomes), RecordRejected):
                 too_big = Problem(413, "too-large", "Article too large for Kafka", str(outcome))
                 result.update(status="rejected", problem=too_big.body())
-                result.pop("id")
+                for accepted_only in ("id", "revision", "ingest_warnings"):
+                    result.pop(accepted_only)
         if notices:
             await publish([_notice_record(n) for n in notices], "control", topic=CONTROL.name)
         accepted = sum(1 for r in results if r["status"] == "accepted")
@@ -355,17 +428,24 @@ def create_app(settings: IngestSettings) -> FastAPI:
         "/v1/engagement",
         status_code=202,
         summary="Count readers' views and reactions (they order the Ranking links)",
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": ENGAGEMENT_COUNTS.json_schema()}},
+            }
+        },
         responses={
             202: {"description": "Kafka acknowledged every count"},
             422: {"description": "Invalid counts (problem+json, each invalid field by JSON Pointer)"},
             503: {"description": "Kafka did not acknowledge; retry after Retry-After seconds"},
         },
     )
-    async def post_engagement(
-        request: Request, counts: Annotated[list[EngagementSubmission], Body(max_length=10_000)]
-    ) -> JSONResponse:
-        key_id = identify(request)
+    async def post_engagement(request: Request) -> JSONResponse:
+        key_id = identify(request)  # before the body is read: a stranger learns nothing of its shape
         throttle(key_id, 1)
+        if _media_type(request) not in JSON_TYPES:
+            raise problems.unsupported_media_type(_media_type(request), JSON_TYPES)
+        counts = _engagement_counts(await _read_body(request, settings.max_article_bytes))
         received_at = datetime.now(UTC)
         events = [
             EngagementEvent(article_id=c.article_id, kind=c.kind, count=c.count, at=c.at or received_at)

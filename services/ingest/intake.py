@@ -10,6 +10,7 @@ from schemas.article_id import article_id
 from schemas.control import ControlNotice
 from services.ingest.body_text import html_from_paragraphs, paragraphs_from_html, sanitize_html
 from services.ingest.formats.items import Withdrawal
+from services.ingest.repairs import settle_times
 
 
 def original_payload(data: bytes, content_type: str) -> OriginalPayload:
@@ -29,7 +30,8 @@ def to_raw_article(
     content_type: str,
     original: bytes,
 ) -> RawArticle:
-    """Identify the article, settle its body in both forms and attach the audit trail."""
+    """Identify the article, settle its times and its body in both forms, attach the audit trail."""
+    times = settle_times(submission, received_at)
     body_html = sanitize_html(submission.body_html) if submission.body_html else None
     body = submission.body or paragraphs_from_html(body_html or "")
     # The submission's parts are validated models already; passing them as objects
@@ -41,10 +43,14 @@ def to_raw_article(
             "id": article_id(
                 source=submission.source.name,
                 headline=submission.headline,
-                published_at=submission.published_at,
+                published_at=times.published_at,
                 feed_item_id=submission.feed_item_id,
                 url=str(submission.canonical_url) if submission.canonical_url else None,
             ),
+            "published_at": times.published_at,
+            "updated_at": times.updated_at,
+            "published_at_source": times.published_at_source,
+            "ingest_warnings": [*submission.warnings, *times.warnings][:100],
             "body": body,
             "body_html": body_html if body_html is not None else html_from_paragraphs(body),
             "ingest": IngestMeta(received_at=received_at, key_id=key_id, content_type=content_type),
@@ -59,7 +65,8 @@ def withdrawal_notice(withdrawal: Withdrawal, *, issued_at: datetime) -> Control
         article_id=article_id(
             source=withdrawal.source,
             headline=withdrawal.headline,
-            published_at=withdrawal.published_at,
+            # Only a text id reads the time, and a withdrawal without an id or URL has one.
+            published_at=withdrawal.published_at or issued_at,
             feed_item_id=withdrawal.feed_item_id,
             url=withdrawal.url,
         ),

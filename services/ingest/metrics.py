@@ -20,6 +20,12 @@ class IngestMetrics:
             ["reason"],
             registry=self.registry,
         )
+        self.warnings = Counter(
+            "wirestream_ingest_warnings_total",
+            "Repairs made to accepted articles, by kind (see ingest_warnings in the answer).",
+            ["code"],
+            registry=self.registry,
+        )
         self.publish_seconds = Histogram(
             "wirestream_ingest_publish_seconds",
             "Time from send to Kafka's acknowledgement of a request.",

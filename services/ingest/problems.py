@@ -65,6 +65,12 @@ def malformed_json(detail: str) -> Problem:
     return Problem(400, "malformed-json", "Body is not valid JSON", detail)
 
 
+def too_deep(limit: int) -> Problem:
+    return Problem(
+        400, "too-deep", "JSON nested too deeply", f"Arrays and objects nest deeper than {limit} levels"
+    )
+
+
 def too_large(limit: int, what: str = "request body") -> Problem:
     return Problem(413, "too-large", "Payload too large", f"The {what} exceeds the limit of {limit} bytes")
 

@@ -21,6 +21,7 @@ from kafka import KafkaProducer
 from kafka.errors import KafkaError, MessageSizeTooLargeError
 
 from services.common.probes import tcp_reachable
+from services.common.topics import MAX_RECORD_BYTES
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +82,7 @@ class KafkaPublisher:
                     max_block_ms=int(self._timeout_s * 1000),
                     request_timeout_ms=int(min(self._timeout_s, 30) * 1000),
                     delivery_timeout_ms=int(max(self._timeout_s, 1) * 1000) + 1000,
-                    max_request_size=8 * 1024 * 1024,
+                    max_request_size=MAX_RECORD_BYTES,
                     bootstrap_timeout_ms=5000,
                 )
                 self._producer = producer
