@@ -44,6 +44,18 @@ class TopicSpec:
         """Whether a record is small enough for this topic, with room for its batch's framing."""
         return len(value) + len(key or b"") + RECORD_OVERHEAD <= self.max_bytes
 
+    def check_fits(self, key: bytes | None, value: bytes) -> None:
+        """Raise RecordTooLarge for a record the broker would refuse: checked before sending,
+        so that it fails as that one record's error and not as the producer's batch's."""
+        if not self.fits(key, value):
+            raise RecordTooLarge(
+                f"the record is {len(value)} bytes; {self.name} takes at most {self.max_bytes}"
+            )
+
+
+class RecordTooLarge(ValueError):
+    """A record its topic cannot take: the input it came from is a dead letter, not a retry."""
+
 
 RAW = TopicSpec(
     "articles.raw",

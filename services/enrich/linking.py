@@ -33,14 +33,27 @@ class LinkOutcome:
     updates: list[LinkUpdate] = field(default_factory=list)
 
 
-def _record(analysed: AnalysedArticle, cluster_id: str, duplicate_of: str | None) -> RecentArticle:
+def event_time(analysed: AnalysedArticle, now: datetime) -> datetime:
+    """When linking takes the article to be published: never later than now.
+
+    The window follows the newest article held and Recommendation favours the freshest,
+    so one article stamped 9999-12-31 (ingest repairs those, but a record may reach the
+    topic another way) would otherwise empty the window and top the lists for ever.
+    Event time still, for every article with an honest clock: a replay links alike.
+    """
+    return min(analysed.enriched.article.published_at, now)
+
+
+def _record(
+    analysed: AnalysedArticle, cluster_id: str, duplicate_of: str | None, published_at: datetime
+) -> RecentArticle:
     enriched = analysed.enriched
     article = enriched.article
     return RecentArticle(
         id=article.id,
         headline=article.headline,
         source=article.source.name,
-        published_at=article.published_at,
+        published_at=published_at,
         cluster_id=cluster_id,
         duplicate_of=duplicate_of,
         fingerprint=analysed.fingerprint,
@@ -67,11 +80,10 @@ def link(
     article_id = analysed.enriched.article.id
     previous = recent.get(article_id)
     recent.remove(article_id)  # a revision is compared with the others, never with itself
+    published_at = event_time(analysed, now)
     candidates = recent.near_duplicates.candidates(loads_fingerprint(analysed.fingerprint))
-    cluster_id, duplicate_of = cluster_for(
-        article_id, candidates, recent.articles, published_at=analysed.enriched.article.published_at
-    )
-    record = _record(analysed, cluster_id, duplicate_of)
+    cluster_id, duplicate_of = cluster_for(article_id, candidates, recent.articles, published_at=published_at)
+    record = _record(analysed, cluster_id, duplicate_of, published_at)
     if previous is not None:  # engagement already counted stays with the article
         record.reactions = max(record.reactions, previous.reactions)
         record.views = previous.views

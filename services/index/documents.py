@@ -8,12 +8,35 @@ from typing import Any
 from schemas.enriched import EnrichedArticle, Entity, EntityType, LinkKind, SidebarLink
 
 # Versions order revisions first, then the update time within a revision, in milliseconds:
-# revision * 10^13 + epoch milliseconds stays below 2^63 for 900,000 revisions. Milliseconds
-# rather than seconds because every partial update (a withdrawal, a link update) adds one to
-# a document's version: a thousand of them would have to land before a copy of the same
-# revision updated one second later stopped outranking the stored one.
+# version = rank(revision) * 10^13 + epoch milliseconds. Milliseconds rather than seconds
+# because every partial update (a withdrawal, a link update) adds one to a document's
+# version: a thousand of them would have to land before a copy of the same revision updated
+# one second later stopped outranking the stored one. 10^13 ms reach the year 2286; earlier
+# than 1970 counts as 1970 (such copies of one revision then rank equal).
+#
+# A version is a Java long, which leaves room for 922,337 revision ranks. Revisions below
+# EXACT_REVISIONS are their own rank; above it (feeds that number versions with nine or ten
+# digits), ranks grow with the revision's magnitude, keeping 15 bits of it: a higher
+# revision never ranks lower, and revisions that close share a rank and are ordered by time.
 _REVISION_WEIGHT = 10_000_000_000_000
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+EXACT_REVISIONS = 2**19
+_MANTISSA_BITS = 15
+
+
+def revision_rank(revision: int) -> int:
+    """An order-keeping map of revisions 1..MAX_REVISION onto the ranks a version has room for."""
+    if revision < EXACT_REVISIONS:
+        return revision
+    magnitude = revision.bit_length() - EXACT_REVISIONS.bit_length()  # 0 for 2^19 .. 2^20-1
+    mantissa = (revision >> (revision.bit_length() - 1 - _MANTISSA_BITS)) & (2**_MANTISSA_BITS - 1)
+    return EXACT_REVISIONS + (magnitude << _MANTISSA_BITS) + mantissa
+
+
+def _moment_ms(moment: datetime) -> int:
+    # The last millisecond of a rank is the withdrawal's (withdrawal_version).
+    return min(max((moment - _EPOCH) // timedelta(milliseconds=1), 0), _REVISION_WEIGHT - 2)
+
 
 # One keyword array per entity type, so a facet is a plain terms aggregation.
 ENTITY_FACETS: dict[EntityType, str] = {
@@ -36,8 +59,9 @@ PLACEHOLDER = "placeholder"
 
 def document_version(enriched: EnrichedArticle) -> int:
     article = enriched.article
-    moment = article.updated_at or article.published_at
-    return article.revision * _REVISION_WEIGHT + (moment - _EPOCH) // timedelta(milliseconds=1)
+    return revision_rank(article.revision) * _REVISION_WEIGHT + _moment_ms(
+        article.updated_at or article.published_at
+    )
 
 
 def entity_facets(entities: list[Entity]) -> dict[str, list[str]]:
@@ -56,7 +80,9 @@ def entity_facets(entities: list[Entity]) -> dict[str, list[str]]:
 
 
 def instant(moment: datetime) -> str:
-    """A time as stored in documents: UTC, ISO 8601, microseconds kept (comparable as stored)."""
+    """A time as stored in documents: UTC, ISO 8601, microseconds kept (comparable as stored).
+
+    UTC also because Elasticsearch reads offsets only up to +-18:00 (schemas/limits.py)."""
     return moment.astimezone(UTC).isoformat(timespec="microseconds")
 
 
@@ -105,7 +131,7 @@ def withdrawal_fields(reason: str | None, withdrawn_at: datetime) -> dict[str, A
     return {
         "withdrawn": True,
         "withdrawal_reason": reason,
-        "withdrawn_at": withdrawn_at.isoformat(),
+        "withdrawn_at": instant(withdrawn_at),
         "status": WITHDRAWN,
     }
 
@@ -123,7 +149,7 @@ def withdrawal_version(revision: int | None) -> int:
     Indexed at this version, the stub wins over any copy of that revision that arrives
     later, while a correction (a higher revision) still replaces it.
     """
-    return ((revision or 1) + 1) * _REVISION_WEIGHT - 1
+    return (revision_rank(revision or 1) + 1) * _REVISION_WEIGHT - 1
 
 
 def to_document(enriched: EnrichedArticle) -> dict[str, Any]:
@@ -144,9 +170,9 @@ def to_document(enriched: EnrichedArticle) -> dict[str, Any]:
         "section": article.section,
         "tags": article.tags,
         "language": facts.language or article.language,
-        "published_at": article.published_at.isoformat(),
-        "updated_at": article.updated_at.isoformat() if article.updated_at is not None else None,
-        "enriched_at": enriched.enriched_at.isoformat(),
+        "published_at": instant(article.published_at),
+        "updated_at": instant(article.updated_at) if article.updated_at is not None else None,
+        "enriched_at": instant(enriched.enriched_at),
         "dateline": {
             "raw": article.dateline,
             "place": facts.dateline.place if facts.dateline is not None else None,

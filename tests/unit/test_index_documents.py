@@ -1,4 +1,4 @@
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
@@ -165,7 +165,7 @@ def test_a_new_document_is_published_and_a_withdrawal_changes_filter_and_context
     assert withdrawal_fields("legal", NOW) == {
         "withdrawn": True,
         "withdrawal_reason": "legal",
-        "withdrawn_at": NOW.isoformat(),
+        "withdrawn_at": "2025-04-27T13:00:00.000000+00:00",
         "status": "withdrawn",
     }
     suggest = load_index_body(CURRENT_VERSION)["mappings"]["properties"]["headline"]["fields"]["suggest"]
@@ -404,3 +404,61 @@ def test_a_stored_document_is_read_from_its_mget_answer() -> None:
     assert newer(T1, T0)
     assert not newer(T0, T1)
     assert newer(T0, None)
+
+
+def test_versions_fit_a_long_for_every_revision_and_time_the_contract_allows() -> None:
+    from schemas.limits import MAX_REVISION
+
+    late = datetime(9999, 12, 31, 23, 59, tzinfo=UTC)
+    early = datetime(1, 1, 1, tzinfo=UTC)
+    for revision in (1, 922_338, 123_456_789, MAX_REVISION):
+        for moment in (early, late):
+            version = document_version(_enriched_at(revision, moment))
+            assert 0 <= version < 2**63
+            assert document_version(_enriched_at(revision, moment)) < withdrawal_version(revision) < 2**63
+
+
+def test_revision_ranks_keep_the_order_and_stay_exact_below_half_a_million() -> None:
+    from schemas.limits import MAX_REVISION
+    from services.index.documents import EXACT_REVISIONS, revision_rank
+
+    assert [revision_rank(r) for r in (1, 2, 41, EXACT_REVISIONS - 1)] == [1, 2, 41, EXACT_REVISIONS - 1]
+    revisions = [*range(EXACT_REVISIONS - 3, EXACT_REVISIONS + 40), 10**8, 10**8 + 5_000, 10**9, MAX_REVISION]
+    ranks = [revision_rank(r) for r in revisions]
+    assert ranks == sorted(ranks)
+    assert revision_rank(10**8 + 5_000) > revision_rank(10**8)  # nine digits a few thousand apart
+    assert revision_rank(10**9) > revision_rank(10**8 + 5_000)
+    assert (revision_rank(MAX_REVISION) + 1) * 10**13 - 1 < 2**63
+
+
+def test_a_later_revision_outranks_any_time_of_an_earlier_one_and_time_orders_within_one() -> None:
+    jan, dec = datetime(2025, 1, 1, tzinfo=UTC), datetime(2025, 12, 1, tzinfo=UTC)
+    assert document_version(_enriched_at(3, jan)) > document_version(_enriched_at(2, dec))
+    assert document_version(_enriched_at(2, dec)) > document_version(_enriched_at(2, jan))
+    # Nine-digit revisions this close share a rank: time orders them.
+    close = [document_version(_enriched_at(r, m)) for r, m in ((123_456_790, jan), (123_456_789, dec))]
+    assert close[0] < close[1]
+
+
+def test_document_times_are_utc_whatever_offset_came() -> None:
+    enriched = _enriched_at(1, datetime(1900, 1, 1, tzinfo=UTC))
+    article = enriched.article.model_copy(
+        update={"published_at": datetime(2025, 4, 27, 23, 0, tzinfo=timezone(timedelta(hours=17)))}
+    )
+    document = to_document(enriched.model_copy(update={"article": article}))
+    assert document["published_at"] == "2025-04-27T06:00:00.000000+00:00"
+
+
+def _enriched_at(revision: int, moment: datetime) -> EnrichedArticle:
+    enriched = enrich(
+        to_raw_article(
+            ArticleSubmission.model_validate(submission(revision=revision)),
+            received_at=NOW,
+            key_id=None,
+            content_type="application/json",
+            original=b"{}",
+        ),
+        now=NOW,
+    )
+    article = enriched.article.model_copy(update={"published_at": moment, "updated_at": None})
+    return enriched.model_copy(update={"article": article})

@@ -137,10 +137,35 @@ def test_recommendations_prefer_fresh_stories_and_skip_the_related_ones(recent: 
 def test_the_window_drops_old_articles_by_event_time(recent: RecentArticles) -> None:
     old = link(analysed(STORIES["harbour"], HARBOUR), recent, SETTINGS, NOW).enriched
     later = link(
-        analysed(STORIES["glacier"], GLACIER, published_at="2025-05-02T09:00:01+00:00"), recent, SETTINGS, NOW
+        analysed(STORIES["glacier"], GLACIER, published_at="2025-05-02T09:00:01+00:00"),
+        recent,
+        SETTINGS,
+        datetime(2025, 5, 3, tzinfo=UTC),
     )
     assert later.dropped == [old.article.id]
     assert old.article.id not in recent
+
+
+def test_an_article_from_the_future_neither_empties_the_window_nor_tops_the_lists(
+    recent: RecentArticles,
+) -> None:
+    """Its clock counts as now: a record that bypassed ingest's repair cannot move the window."""
+    old = link(analysed(STORIES["harbour"], HARBOUR), recent, SETTINGS, NOW).enriched
+    straight = analysed(STORIES["glacier"], GLACIER)  # as if published to the topic, not through ingest
+    article = straight.enriched.article.model_copy(
+        update={"published_at": datetime(9999, 12, 31, tzinfo=UTC)}
+    )
+    straight = straight.model_copy(
+        update={"enriched": straight.enriched.model_copy(update={"article": article})}
+    )
+    future = link(straight, recent, SETTINGS, NOW)
+    assert future.dropped == []
+    assert old.article.id in recent
+    assert recent.watermark == NOW
+    held = recent.get(future.enriched.article.id)
+    assert held is not None
+    assert held.published_at == NOW
+    assert future.enriched.article.published_at.year == 9999  # the article itself is not rewritten
 
 
 def test_sidebar_headlines_resolve_to_known_articles(recent: RecentArticles) -> None:
