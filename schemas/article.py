@@ -87,7 +87,9 @@ class ArticleFields(Part):
     body: Annotated[list[str], AfterValidator(_no_blank_paragraphs)] = Field(
         default_factory=list, max_length=5000, description="Plain-text paragraphs in order."
     )
-    body_html: str | None = Field(None, max_length=2_000_000, description="Sanitised HTML of the body.")
+    # No length of its own: a body is bounded by the request's size, and the article's
+    # record by what the topics after ingest carry (a 413 that says so).
+    body_html: str | None = Field(None, description="Sanitised HTML of the body.")
     section: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field(
         default_factory=list, max_length=20, description="Breadcrumb path, e.g. ['Home', 'News']."
     )

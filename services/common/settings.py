@@ -18,3 +18,15 @@ class CommonSettings(BaseSettings):
     topic_partitions: int = Field(3, ge=1, validation_alias="WIRESTREAM_TOPIC_PARTITIONS")
     topic_replication: int = Field(1, ge=1, validation_alias="WIRESTREAM_TOPIC_REPLICATION")
     log_level: str = Field("INFO", validation_alias="WIRESTREAM_LOG_LEVEL")
+    stall_after_s: float = Field(
+        120,
+        gt=0,
+        validation_alias="WIRESTREAM_STALL_AFTER_S",
+        description="A consumer with records taken and no commit for this long is not ready.",
+    )
+    shutdown_timeout_s: float = Field(
+        30,
+        gt=0,
+        validation_alias="WIRESTREAM_SHUTDOWN_TIMEOUT_S",
+        description="After SIGTERM/SIGINT the process exits within this long, stopped gracefully or not.",
+    )

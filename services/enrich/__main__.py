@@ -17,6 +17,7 @@ _FAUST_LEVELS = {"warning": "warn", "critical": "crit"}
 def main() -> None:
     from kafka.errors import KafkaError
 
+    from services.common import shutdown
     from services.common.logging import configure_logging
     from services.common.topics import ensure_topics
     from services.enrich.app import create_app
@@ -31,6 +32,13 @@ def main() -> None:
         except KafkaError:
             time.sleep(1)
     app = create_app(settings)
+
+    @app.task
+    async def _bound_shutdown() -> None:
+        """The exit deadline over mode's signal handlers: a task runs once the worker has
+        installed them (in its first start, before it starts the app), on the main thread."""
+        shutdown.install(settings.shutdown_timeout_s)
+
     level = settings.log_level.lower()
     # --quiet drops the start-up banner: everything on stdout stays one JSON object per line.
     sys.argv = [sys.argv[0], "--quiet", "worker", "--loglevel", _FAUST_LEVELS.get(level, level)]

@@ -24,6 +24,7 @@ bytes, and the stream goes on.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 from collections import deque
@@ -43,7 +44,17 @@ from schemas.enriched import AnalysedArticle
 from services.common.dead_letters import dead_letter
 from services.common.logging import logging_dict_config
 from services.common.probes import tcp_reachable
-from services.common.topics import ANALYSED, DLQ, ENGAGEMENT, ENRICHED, LINKS, RAW
+from services.common.progress import Progress
+from services.common.topics import (
+    ANALYSED,
+    DLQ,
+    ENGAGEMENT,
+    ENRICHED,
+    LINKS,
+    MAX_RECORD_BYTES,
+    RAW,
+    RecordTooLarge,
+)
 from services.enrich.linking import LinkOutcome, apply_engagement, link
 from services.enrich.mentions import Found
 from services.enrich.model_process import ModelFailure, ModelProcess, ModelUnavailable
@@ -117,6 +128,7 @@ def create_app(settings: EnrichSettings, model: ModelProcess | None = None) -> f
         value_serializer="raw",
         processing_guarantee="at_least_once",
         consumer_auto_offset_reset="earliest",
+        producer_max_request_size=MAX_RECORD_BYTES,
         broker_session_timeout=settings.session_timeout_s,
         topic_partitions=settings.topic_partitions,
         topic_replication_factor=settings.topic_replication,
@@ -153,6 +165,13 @@ def create_app(settings: EnrichSettings, model: ModelProcess | None = None) -> f
     load_lookups()
     recent = RecentArticles(settings.recent_window, settings.near_duplicate_threshold)
     state = {"agents_running": 0, "rebuild": True, "recovered": False, "model_ready": False}
+    # Each agent's events taken and finished, for /readyz: an agent can run and get nowhere.
+    progress = {name: Progress(settings.stall_after_s) for name in ("analyse", "link", "count-engagement")}
+
+    @app.on_partitions_assigned.connect  # type: ignore[arg-type]
+    async def _forget_moved(sender: Any, assigned: Any, *args: Any, **kwargs: Any) -> None:
+        for agent in progress.values():  # the whole new assignment: what is not in it moved
+            agent.retain(assigned)
 
     async def to_dlq(event: faust.EventT, step: str, error: BaseException) -> None:
         message = event.message
@@ -210,12 +229,21 @@ def create_app(settings: EnrichSettings, model: ModelProcess | None = None) -> f
         # are acked by hand once their results are handed to the producer, batch after batch
         # in order (noack_take is faust-streaming's; its StreamT stub predates it).
         finishing: deque[asyncio.Task[None]] = deque()
+
+        def finished(events: list[faust.EventT], task: asyncio.Task[None]) -> None:
+            if not task.cancelled() and task.exception() is None:
+                for event in events:
+                    progress["analyse"].committed(event.message.tp, event.message.offset + 1)
+
         try:
             async for events in stream.noack_take(settings.batch_size, within=settings.batch_wait_s):  # type: ignore[attr-defined]
+                for event in events:
+                    progress["analyse"].taken(event.message.tp, event.message.offset)
                 batch = _read_batch(events)
                 found = asyncio.ensure_future(model.mentions(batch.prepared.model_texts()))
                 after = finishing[-1] if finishing else None
                 finishing.append(asyncio.create_task(_finish(stream, batch, found, after)))
+                finishing[-1].add_done_callback(functools.partial(finished, events))
                 while len(finishing) >= IN_FLIGHT_BATCHES or (finishing and finishing[0].done()):
                     await finishing.popleft()
         finally:
@@ -257,7 +285,13 @@ def create_app(settings: EnrichSettings, model: ModelProcess | None = None) -> f
                 if isinstance(result, Exception):
                     await to_dlq(event, "analyse", result)
                     continue
-                await analysed_topic.send(key=article.id.encode(), value=result.model_dump_json().encode())
+                key, value = article.id.encode(), result.model_dump_json().encode()
+                try:
+                    ANALYSED.check_fits(key, value)
+                except RecordTooLarge as exc:
+                    await to_dlq(event, "analyse", exc)
+                    continue
+                await analysed_topic.send(key=key, value=value)
                 metrics.analysed.inc()
             for event in batch.events:
                 await stream.ack(event)
@@ -272,17 +306,23 @@ def create_app(settings: EnrichSettings, model: ModelProcess | None = None) -> f
     async def link_articles(stream: faust.StreamT[bytes]) -> None:
         state["agents_running"] += 1
         async for event in stream.events():
+            progress["link"].taken(event.message.tp, event.message.offset)
             await _guarded(event, "link", publish(event))
+            progress["link"].committed(event.message.tp, event.message.offset + 1)
 
     async def publish(event: faust.EventT) -> None:
         ensure_state()
         analysed = AnalysedArticle.model_validate_json(event.value)
         outcome: LinkOutcome = link(analysed, recent, settings.links, datetime.now(UTC))
+        key, value = outcome.enriched.article.id.encode(), outcome.enriched.model_dump_json().encode()
+        ENRICHED.check_fits(key, value)  # before anything is kept: a dead letter leaves no trace
+        updates = [(u.article_id.encode(), u.model_dump_json().encode()) for u in outcome.updates]
+        for update_key, update_value in updates:
+            LINKS.check_fits(update_key, update_value)
         persist(outcome.stored, outcome.dropped)
-        enriched = outcome.enriched
-        await enriched_topic.send(key=enriched.article.id.encode(), value=enriched.model_dump_json().encode())
-        for update in outcome.updates:
-            await links_topic.send(key=update.article_id.encode(), value=update.model_dump_json().encode())
+        await enriched_topic.send(key=key, value=value)
+        for update_key, update_value in updates:
+            await links_topic.send(key=update_key, value=update_value)
         metrics.linked.inc()
         metrics.link_updates.inc(len(outcome.updates))
 
@@ -290,7 +330,9 @@ def create_app(settings: EnrichSettings, model: ModelProcess | None = None) -> f
     async def count_engagement(stream: faust.StreamT[bytes]) -> None:
         state["agents_running"] += 1
         async for event in stream.events():
+            progress["count-engagement"].taken(event.message.tp, event.message.offset)
             await _guarded(event, "engagement", count(event))
+            progress["count-engagement"].committed(event.message.tp, event.message.offset + 1)
 
     async def count(event: faust.EventT) -> None:
         ensure_state()
@@ -313,14 +355,19 @@ def create_app(settings: EnrichSettings, model: ModelProcess | None = None) -> f
 
     @app.page("/readyz")
     async def readyz(web: Any, request: Any) -> Any:
+        now = time.monotonic()
+        stalled = [name for name, agent in progress.items() if agent.stalled(now)]
         ready = (
             state["agents_running"] >= 3
             and state["recovered"]  # the linking state is back from its changelog
             and state["model_ready"]  # the model is loaded in its process
             and not app.rebalancing
+            and not stalled
             and tcp_reachable(settings.kafka_bootstrap)
         )
-        return web.json({"status": "ready" if ready else "unavailable"}, status=200 if ready else 503)
+        return web.json(
+            {"status": "ready" if ready else "unavailable", "stalled": stalled}, status=200 if ready else 503
+        )
 
     @app.page("/metrics")
     async def prometheus(web: Any, request: Any) -> Any:

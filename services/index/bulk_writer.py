@@ -9,6 +9,18 @@ link update, a placeholder) means the document changed since the read, so it is 
 planned again; any other 4xx is a rejection the caller sends to the dead-letter topic. The
 call returns only when every item is settled, so the caller may commit its offsets then.
 
+Elasticsearch may also refuse a request as a whole: a 400 when it cannot parse or accept
+one action line (a version beyond a long, an id over 512 bytes), a 413 when the body is too
+large. That answer names no item, and the same request sent again is refused again, for
+ever. So the request is split in halves, each sent on its own, down to the single items
+still refused: those are rejections like any other, and the rest is written. One bad item
+costs two requests per halving (2 * ceil(log2 n) + 1 for a part of n). The `_mget` read is
+split the same way (Elasticsearch answers a bad id in its document, but a read too large is
+refused whole); a request whose document cannot be read is rejected. Any other refusal of
+a whole request (credentials, privileges, a wrong address) is nothing a record can cause:
+splitting would reject every record, so it is reported as Elasticsearch unavailable, and
+the caller waits and tries again as in an outage.
+
 A large wave goes out as `concurrency` bulk requests side by side, split by document: a
 wave names each document once, so the parts are independent, and Elasticsearch indexes
 each request on a write thread of its own, where one request keeps one thread busy (on
@@ -23,7 +35,7 @@ import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from elastic_transport import ConnectionError as TransportConnectionError
 from elastic_transport import ConnectionTimeout
@@ -50,9 +62,11 @@ __all__ = [
     "LinkRequest",
     "MappingVersionMismatch",
     "Prepared",
+    "Refused",
     "StoredById",
     "WriteReport",
     "backoff_delay",
+    "bisect",
     "classify",
     "parts",
 ]
@@ -60,18 +74,25 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
+# Whole-request refusals that what the request carries can cause: one line Elasticsearch
+# cannot parse or accept (400), or a body too large (413). Split to find the items at fault.
+REFUSED_FOR_CONTENT = frozenset({400, 413})
 
 # Of a bulk answer only what settles each item: less for Elasticsearch to write and us to parse.
 BULK_ANSWER = ["items.*.status", "items.*.error"]
 
 StoredById = dict[str, Stored | None]  # what read() found per document id (None: no document)
+PlannedAction = tuple[WriteRequest, Action]
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 @dataclass(frozen=True)
 class Planned:
     """One bulk request's worth: each request with its action, and the serialised body."""
 
-    actions: list[tuple[WriteRequest, Action]]
+    actions: list[PlannedAction]
     body: bytes
 
 
@@ -141,7 +162,54 @@ class Prepared:
 
 
 class ElasticsearchUnavailable(Exception):
-    """Elasticsearch did not answer at all (down, or the connection failed)."""
+    """Elasticsearch cannot take requests now: it is down, the connection failed, or it refuses
+    this client with a status no record can cause (401, 403, a wrong address)."""
+
+
+class Refused(Exception):
+    """Elasticsearch refused a whole request with a status its content can cause (REFUSED_FOR_CONTENT)."""
+
+    def __init__(self, status: int, error_type: str, reason: str) -> None:
+        super().__init__(f"{status} {error_type}: {reason}")
+        self.status = status
+        self.error_type = error_type
+        self.reason = reason
+
+    @classmethod
+    def from_api_error(cls, exc: ApiError) -> Refused:
+        """The error type and reason of Elasticsearch's error body; the status when it has none.
+
+        A 413 comes from the HTTP layer, before any parsing, with no body at all.
+        """
+        status = exc.meta.status
+        error = exc.body.get("error") if isinstance(exc.body, dict) else None
+        if isinstance(error, dict):
+            return cls(status, str(error.get("type", f"http_{status}")), str(error.get("reason", error)))
+        if isinstance(error, str):
+            return cls(status, f"http_{status}", error)
+        return cls(status, f"http_{status}", f"Elasticsearch refused the whole request with HTTP {status}")
+
+
+def bisect(
+    items: list[T], send: Callable[[list[T]], list[R]]
+) -> tuple[list[tuple[T, R]], list[tuple[T, Refused]]]:
+    """(answered, refused): each item with its answer, or with the refusal it met alone.
+
+    `send` makes one request of the items and answers one result per item, in order, or
+    raises Refused. A refused request is split in halves, each sent (and split) on its
+    own, so that k items at fault among n cost at most 1 + 2 * k * ceil(log2 n) requests.
+    """
+    if not items:
+        return [], []
+    try:
+        return list(zip(items, send(items), strict=True)), []
+    except Refused as refusal:
+        if len(items) == 1:
+            return [], [(items[0], refusal)]
+    middle = (len(items) + 1) // 2
+    answered, refused = bisect(items[:middle], send)
+    more_answered, more_refused = bisect(items[middle:], send)
+    return answered + more_answered, refused + more_refused
 
 
 class MappingVersionMismatch(Exception):
@@ -275,25 +343,44 @@ class BulkWriter:
             pool.shutdown(wait=True)
 
     def read(self, ids: Iterable[str]) -> StoredById:
-        """The stored state of each document, read in real time (unrefreshed writes included)."""
-        unique = list(dict.fromkeys(ids))
-        response = self._call(
-            lambda: self._es.mget(index=self._target, ids=unique, source_includes=READ_FIELDS)
-        )
+        """The stored state of each document, read in real time (unrefreshed writes included).
+
+        A document whose read Elasticsearch refuses (see _read) is left out, so that a
+        batch read ahead is planned again when it is written, and its request rejected then.
+        """
+        return self._read(ids)[0]
+
+    def _read(self, ids: Iterable[str]) -> tuple[StoredById, dict[str, Refused]]:
+        """What read() answers, and the ids whose read alone was refused as a whole."""
+        answered, refused = bisect(list(dict.fromkeys(ids)), self._mget)
+        if refused:
+            log.warning(
+                "mget refused as a whole; the requests for these documents are rejected",
+                extra={"ids": len(refused), "error": refused[0][1].error_type},
+            )
+        stored = {doc["_id"]: Stored.from_mget(doc) for _, doc in answered}
+        return stored, dict(refused)
+
+    def _mget(self, ids: list[str]) -> list[dict[str, Any]]:
+        """One `_mget`: a document per id, in the order of the ids."""
+        response = self._call(lambda: self._es.mget(index=self._target, ids=ids, source_includes=READ_FIELDS))
         if response is None:
             raise ElasticsearchUnavailable("mget refused")
-        return {doc["_id"]: Stored.from_mget(doc) for doc in response["docs"]}
+        return list(response["docs"])
 
     def _plan(self, pending: list[WriteRequest], stored: StoredById, report: WriteReport) -> Planned:
         """Each request's action against what was read, and the bulk body that carries them."""
-        planned: list[tuple[WriteRequest, Action]] = []
+        planned: list[PlannedAction] = []
         for request in pending:
             action = plan(request, stored.get(request.doc_id))
             if action is None:
                 report.superseded += 1
             else:
                 planned.append((request, action))
-        body = ndjson(
+        return Planned(planned, self._body(planned))
+
+    def _body(self, planned: list[PlannedAction]) -> bytes:
+        return ndjson(
             line
             for request, action in planned
             for line in (
@@ -301,20 +388,27 @@ class BulkWriter:
                 action.body,
             )
         )
-        return Planned(planned, body)
 
     def _write_wave(self, wave: list[WriteRequest], report: WriteReport, first: Planned | None) -> None:
         pending = wave
         attempt = 0
         while pending:
             if first is None:
-                first = self._plan(pending, self.read(r.doc_id for r in pending), report)
-            planned, body = first.actions, first.body
+                stored, unread = self._read(r.doc_id for r in pending)
+                for request in pending:
+                    if request.doc_id in unread:
+                        refusal = unread[request.doc_id]
+                        report.rejected.append((request, refusal.error_type, refusal.reason))
+                readable = [r for r in pending if r.doc_id not in unread]
+                first = self._plan(readable, stored, report)
+            planned = first
             first = None  # a retry plans on a fresh read
-            items = self._bulk(body, len(planned)) if planned else []
+            answered, refused = self._send(planned)
+            for (request, _), refusal in refused:
+                report.rejected.append((request, refusal.error_type, refusal.reason))
             retry: list[WriteRequest] = []
             replan: list[WriteRequest] = []
-            for (request, action), item in zip(planned, items, strict=True):
+            for (request, action), item in answered:
                 outcome = classify(item, action.on_conflict)
                 if outcome == "ok":
                     report.written += 1
@@ -338,6 +432,27 @@ class BulkWriter:
                 attempt += 1
             pending = retry + replan
 
+    def _send(
+        self, planned: Planned
+    ) -> tuple[list[tuple[PlannedAction, dict[str, Any]]], list[tuple[PlannedAction, Refused]]]:
+        """Send a planned part: each action with its item's answer, or with the refusal it met alone.
+
+        The part's own body (serialised ahead, maybe) goes out first; only the halves of a
+        refused part are serialised again.
+        """
+
+        def send(actions: list[PlannedAction]) -> list[dict[str, Any]]:
+            whole = len(actions) == len(planned.actions)  # a part as long as the whole is the whole
+            return self._bulk(planned.body if whole else self._body(actions), len(actions))
+
+        answered, refused = bisect(planned.actions, send)
+        for (request, _), refusal in refused:
+            log.warning(
+                "bulk item refused as a whole request; rejected",
+                extra={"id": request.doc_id, "error": refusal.error_type, "reason": refusal.reason[:500]},
+            )
+        return answered, refused
+
     def _bulk(self, body: bytes, count: int) -> list[dict[str, Any]]:
         # The client takes a serialised body as it is (its typing only names the list form).
         operations = cast(list[dict[str, Any]], body)
@@ -350,7 +465,12 @@ class BulkWriter:
 
     @staticmethod
     def _call(request: Callable[[], Any]) -> Any:
-        """Run one request; None when Elasticsearch refused it as a whole with a retryable status."""
+        """Run one request; None when Elasticsearch refused it as a whole with a retryable status.
+
+        Raises Refused for a whole-request refusal its content can cause (the caller splits
+        the request), and ElasticsearchUnavailable for any other: raising the ApiError
+        would end the consumer, which would meet it again on the same batch after a restart.
+        """
         try:
             return request()
         except (TransportConnectionError, ConnectionTimeout) as exc:
@@ -358,4 +478,6 @@ class BulkWriter:
         except ApiError as exc:
             if exc.meta.status in RETRYABLE_STATUS:
                 return None
-            raise
+            if exc.meta.status in REFUSED_FOR_CONTENT:
+                raise Refused.from_api_error(exc) from exc
+            raise ElasticsearchUnavailable(str(exc)) from exc

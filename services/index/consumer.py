@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from elasticsearch import ApiError
-from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka import ConsumerRebalanceListener, KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.errors import CommitFailedError, RebalanceInProgressError
 from kafka.structs import OffsetAndMetadata
 from prometheus_client import CollectorRegistry, Counter, Gauge
@@ -31,7 +31,8 @@ from schemas.control import ControlNotice
 from schemas.dead_letter import DeadLetter
 from schemas.enriched import EnrichedArticle, LinkUpdate
 from services.common.dead_letters import dead_letter
-from services.common.topics import CONTROL, DLQ, ENRICHED, LINKS
+from services.common.progress import Progress
+from services.common.topics import CONTROL, DLQ, ENRICHED, LINKS, MAX_RECORD_BYTES
 from services.index.bulk_writer import (
     BulkWriter,
     ElasticsearchUnavailable,
@@ -100,11 +101,17 @@ class InFlight:
 
 class IndexConsumer:
     def __init__(
-        self, settings: IndexSettings, writer: BulkWriter, metrics: IndexMetrics, stop_event: threading.Event
+        self,
+        settings: IndexSettings,
+        writer: BulkWriter,
+        metrics: IndexMetrics,
+        stop_event: threading.Event,
+        progress: Progress | None = None,
     ) -> None:
         self._settings = settings
         self._writer = writer
         self._metrics = metrics
+        self.progress = progress or Progress(settings.stall_after_s)
         self.stop_event = stop_event
         self.es_available = False
         self.running = False
@@ -129,8 +136,13 @@ class IndexConsumer:
             if self.stop_event.wait(0.5):
                 consumer.close(autocommit=False)
                 return
-        consumer.subscribe(list(TOPICS))
-        producer = KafkaProducer(bootstrap_servers=s.kafka_bootstrap, acks="all", enable_idempotence=True)
+        consumer.subscribe(list(TOPICS), listener=_KeepAssigned(consumer, self.progress))
+        producer = KafkaProducer(
+            bootstrap_servers=s.kafka_bootstrap,
+            acks="all",
+            enable_idempotence=True,
+            max_request_size=MAX_RECORD_BYTES,
+        )
         pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="index-bulk")
         self.running = True
         try:
@@ -233,6 +245,9 @@ class IndexConsumer:
             TopicPartition(topic, partition): OffsetAndMetadata(record.offset + 1, "", record.leader_epoch)
             for (topic, partition), record in last.items()
         }
+        now = time.monotonic()
+        for partition, record in last.items():
+            self.progress.taken(partition, record.offset, now)
         return batch
 
     def _finish(
@@ -281,6 +296,10 @@ class IndexConsumer:
         except (CommitFailedError, RebalanceInProgressError) as exc:
             log.warning("commit failed after rebalance", extra={"error": str(exc)})
             _rejoin_if_stuck(consumer)
+            return
+        now = time.monotonic()
+        for tp, offset in mine.items():
+            self.progress.committed(tp, offset.offset, now)
 
     @staticmethod
     def request_for(record: Any) -> WriteRequest | None:
@@ -340,6 +359,26 @@ class IndexConsumer:
             consumer.resume(*assignment)
         else:
             consumer.pause(*assignment)
+
+
+class _KeepAssigned(ConsumerRebalanceListener):
+    """Forget the progress of partitions that moved to another member.
+
+    On the new assignment, not on the revocation: a rebalance revokes every partition and
+    hands most back, and a closing consumer revokes all of its own; a partition kept, or
+    taken again by the restarted consumer, keeps what it had not committed.
+    """
+
+    def __init__(self, consumer: KafkaConsumer, progress: Progress) -> None:
+        self._consumer = consumer
+        self._progress = progress
+
+    def on_partitions_revoked(self, revoked: Any) -> None:
+        pass
+
+    def on_partitions_assigned(self, assigned: Any) -> None:
+        # The whole assignment (`assigned` is only what was added, with cooperative rebalancing).
+        self._progress.retain(self._consumer.assignment())
 
 
 def _rejoin_if_stuck(consumer: KafkaConsumer) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -14,7 +15,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from services.common import shutdown
 from services.common.probes import tcp_reachable
+from services.common.progress import Progress
 from services.common.topics import ensure_topics
 from services.index.bulk_writer import BulkWriter
 from services.index.consumer import IndexConsumer, IndexMetrics
@@ -36,7 +39,10 @@ def create_app(settings: IndexSettings) -> Starlette:
         stop=stop,
         concurrency=settings.bulk_concurrency,
     )
-    consumer = IndexConsumer(settings, writer, metrics, stop)
+    # Here rather than in the consumer: a consumer restarted after a failure takes the same
+    # records again, and must not look fresh for it.
+    progress = Progress(settings.stall_after_s)
+    consumer = IndexConsumer(settings, writer, metrics, stop, progress)
 
     def run() -> None:
         while not stop.is_set():
@@ -56,7 +62,7 @@ def create_app(settings: IndexSettings) -> Starlette:
         thread.start()
         yield
         stop.set()
-        thread.join(timeout=30)
+        thread.join(timeout=shutdown.time_left(settings.shutdown_timeout_s))
         writer.close()
         es.close()
 
@@ -69,8 +75,12 @@ def create_app(settings: IndexSettings) -> Starlette:
             "kafka": tcp_reachable(settings.kafka_bootstrap),
             "elasticsearch": consumer.es_available,
         }
-        ready = all(checks.values())
-        return JSONResponse({"status": "ready" if ready else "unavailable", **checks}, 200 if ready else 503)
+        stalled = ["index"] if progress.stalled(time.monotonic()) else []
+        ready = all(checks.values()) and not stalled
+        return JSONResponse(
+            {"status": "ready" if ready else "unavailable", **checks, "stalled": stalled},
+            200 if ready else 503,
+        )
 
     async def prometheus(request: Request) -> Response:
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)

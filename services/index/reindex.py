@@ -70,6 +70,12 @@ def _replay(
         if requests:
             report = writer.write(requests)
             done += report.written + report.superseded
+            for request, error_type, reason in report.rejected:
+                # The live indexer dead-letters the same records; a replay goes on without them.
+                log.warning(
+                    "reindex: Elasticsearch rejected a document; skipped",
+                    extra={"id": request.doc_id, "error": error_type, "reason": reason[:500]},
+                )
     return done
 
 

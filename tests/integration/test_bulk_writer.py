@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
-from elasticsearch import Elasticsearch
+from elasticsearch import ApiError, Elasticsearch
 
 from infra.settings import InfraSettings
+from schemas.control import ControlNotice
+from services.common.topics import CONTROL
 from services.index.bulk_writer import BulkWriter, IndexRequest, MappingVersionMismatch
+from services.index.consumer import IndexConsumer
 from services.index.documents import document_version, to_document
 from services.index.mapping import CURRENT_VERSION, IndexNames
 from tests.support import enriched_article, submission
@@ -110,3 +116,75 @@ def test_a_large_wave_sent_as_parts_side_by_side_settles_every_item(infra: Infra
     es.indices.refresh(index=names.read_alias)
     assert es.count(index=names.read_alias)["count"] == 150
     assert es.get(index=names.read_alias, id=newer.doc_id)["_source"]["revision"] == 2
+
+
+def _record_statuses(es: Elasticsearch) -> list[int]:
+    """The HTTP status of every bulk request the client sends from now on (200, or the refusal's)."""
+    statuses: list[int] = []
+    send: Callable[..., Any] = es.bulk
+
+    def bulk(**kwargs: Any) -> Any:
+        try:
+            response = send(**kwargs)
+        except ApiError as exc:
+            statuses.append(exc.meta.status)
+            raise
+        statuses.append(200)
+        return response
+
+    es.bulk = bulk  # type: ignore[method-assign]
+    return statuses
+
+
+def test_a_version_beyond_a_long_refuses_the_whole_request_and_only_its_document_is_rejected(
+    writer: tuple[BulkWriter, Elasticsearch, IndexNames],
+) -> None:
+    """Elasticsearch answers such a line with a 400 for the whole bulk request, naming no item:
+    sent again as it is, it was refused for ever (the consumer restarted in a loop)."""
+    bulk_writer, es, names = writer
+    good = [_request(submission()) for _ in range(9)]
+    fresh = _request(submission())
+    bad = IndexRequest(fresh.doc_id, 2**64, fresh.document)
+    statuses = _record_statuses(es)
+    report = bulk_writer.write([*good[:4], bad, *good[4:]])
+    assert statuses[0] == 400  # the whole request, really
+    assert len(statuses) <= 2 * 4 + 1  # 2 * ceil(log2 10) + 1
+    assert report.written == 9
+    ((rejected, error_type, reason),) = report.rejected
+    assert rejected.doc_id == bad.doc_id
+    assert error_type == "x_content_parse_exception"
+    assert "out of range of long" in reason
+    es.indices.refresh(index=names.read_alias)
+    assert es.count(index=names.read_alias)["count"] == 9
+    assert {hit["_id"] for hit in es.search(index=names.read_alias, size=20)["hits"]["hits"]} == {
+        r.doc_id for r in good
+    }
+
+
+def test_a_withdrawal_of_an_id_too_long_is_rejected_alone_in_parts_side_by_side(infra: InfraSettings) -> None:
+    """An id over 512 bytes is another line that makes Elasticsearch refuse a whole bulk request;
+    the `_mget` read answers it in its own document (not found), so only the write is split."""
+    es = Elasticsearch(infra.es_url)
+    names = IndexNames(f"bw-long-{uuid.uuid4().hex[:8]}", CURRENT_VERSION)
+    bulk_writer = BulkWriter(es, names, retry_initial_s=0.05, retry_max_s=0.5, concurrency=2)
+    bulk_writer.ensure_index()
+    notice = ControlNotice(
+        article_id="x" * 600, action="withdraw", reason="legal", revision=1, issued_at="2025-04-28T00:00:00Z"
+    )
+    record = SimpleNamespace(topic=CONTROL.name, value=notice.model_dump_json().encode())
+    withdrawal = IndexConsumer.request_for(record)
+    assert withdrawal is not None
+    fresh = [_request(submission()) for _ in range(150)]
+    statuses = _record_statuses(es)
+    try:
+        report = bulk_writer.write([*fresh[:75], withdrawal, *fresh[75:]])
+    finally:
+        bulk_writer.close()
+    assert 400 in statuses
+    assert report.written == 150
+    ((rejected, error_type, reason),) = report.rejected
+    assert rejected is withdrawal
+    assert error_type == "action_request_validation_exception"
+    assert "too long" in reason
+    es.indices.refresh(index=names.read_alias)
+    assert es.count(index=names.read_alias)["count"] == 150
