@@ -71,7 +71,8 @@ from bench.profiling import Sampler
 from bench.service import ServiceProcess, free_port
 from infra.servers import elasticsearch, kafka
 from schemas.article import ArticleSubmission
-from services.common.topics import ANALYSED, CONTROL, DLQ, ENGAGEMENT, ENRICHED, LINKS, RAW, recreate_topics
+from services.common.topic_admin import recreate_topics
+from services.common.topics import ANALYSED, CONTROL, DLQ, ENGAGEMENT, ENRICHED, LINKS, RAW
 from services.enrich.pipeline import Analyser
 from services.enrich.settings import EnrichSettings
 from services.index.mapping import IndexNames

@@ -30,7 +30,8 @@ from bench.index_throughput import metric_values
 from bench.ingest_throughput import Errors
 from bench.service import ServiceProcess, free_port
 from schemas.article import ArticleSubmission, RawArticle
-from services.common.topics import ANALYSED, ENGAGEMENT, ENRICHED, LINKS, RAW, ensure_topics, recreate_topics
+from services.common.topic_admin import ensure_topics, recreate_topics
+from services.common.topics import ANALYSED, ENGAGEMENT, ENRICHED, LINKS, RAW
 from services.enrich.entities import article_text
 from services.enrich.linking import link
 from services.enrich.pipeline import Analyser

@@ -56,7 +56,8 @@ from bench.service import ServiceProcess, free_port
 from infra.servers import elasticsearch, kafka
 from schemas.article import ArticleSubmission
 from schemas.enriched import EnrichedArticle
-from services.common.topics import ENRICHED, ensure_topics
+from services.common.topic_admin import ensure_topics
+from services.common.topics import ENRICHED
 from services.enrich.pipeline import enrich
 from services.index.documents import document_version, to_document
 from services.index.mapping import IndexNames, load_index_body

@@ -42,7 +42,8 @@ from bench.ingest_throughput import Errors, end_offsets_total
 from bench.service import ServiceProcess, free_port
 from infra.servers import elasticsearch
 from infra.settings import REPO_ROOT
-from services.common.topics import ENRICHED, ensure_topics
+from services.common.topic_admin import ensure_topics
+from services.common.topics import ENRICHED
 from services.index.mapping import IndexNames
 
 PARTITIONS = 3

@@ -190,7 +190,8 @@ def produce(bootstrap: str, topic: str, records: list[tuple[bytes, bytes]]) -> N
 
 def reset_topics(bootstrap: str) -> None:
     """Delete and recreate the platform's topics: a test that needs them empty starts here."""
-    from services.common.topics import ALL_TOPICS, recreate_topics
+    from services.common.topic_admin import recreate_topics
+    from services.common.topics import ALL_TOPICS
 
     recreate_topics(bootstrap, ALL_TOPICS, partitions=3, replication=1)
 

@@ -1,23 +1,15 @@
-"""Every Kafka topic of the platform, declared once with its configuration.
+"""Every Kafka topic of the platform, declared once with its configuration: a catalogue, no client.
 
-The services create what is missing at start-up (the broker does not create
-topics on its own), so a topic's partitions and retention are decided here and
-nowhere else.
+The services create what is missing at start-up (services/common/topic_admin.py; the
+broker does not create topics on its own), so a topic's partitions, retention and record
+size are decided here and nowhere else. Importing a topic's name imports no Kafka client.
 """
 
 from __future__ import annotations
 
-import contextlib
-import logging
-import time
 from dataclasses import dataclass, field
 
-from kafka.admin import KafkaAdminClient, NewTopic
-from kafka.errors import KafkaError, TopicAlreadyExistsError
-
 from schemas.limits import ENRICHMENT_GROWTH
-
-log = logging.getLogger(__name__)
 
 KAFKA_DEFAULT_MAX_BYTES = 1048588  # the broker's message.max.bytes
 RECORD_OVERHEAD = 4096  # a record batch's header and the record's headers, generously
@@ -112,62 +104,3 @@ MAX_RECORD_BYTES = max(t.max_bytes for t in ALL_TOPICS)
 # The largest raw record ingest publishes: after enrichment it still fits every topic the
 # article travels on.
 RAW_RECORD_BUDGET = min(t.max_bytes for t in (RAW, ANALYSED, ENRICHED)) // ENRICHMENT_GROWTH - RECORD_OVERHEAD
-
-
-def ensure_topics(
-    bootstrap: str,
-    partitions: int,
-    replication: int,
-    topics: tuple[TopicSpec, ...] = ALL_TOPICS,
-) -> None:
-    """Create the topics that do not exist yet; existing ones are left as they are."""
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="wirestream-topics")
-    try:
-        existing = set(admin.list_topics())
-        missing = [
-            NewTopic(
-                t.name,
-                num_partitions=t.partitions or partitions,
-                replication_factor=replication,
-                topic_configs=t.config,
-            )
-            for t in topics
-            if t.name not in existing
-        ]
-        if missing:
-            # Another service may create one between our look and our create.
-            with contextlib.suppress(TopicAlreadyExistsError):
-                admin.create_topics(missing)
-            log.info("created topics", extra={"topics": [t.name for t in missing]})
-    finally:
-        admin.close()
-
-
-def delete_topics(bootstrap: str, names: list[str], timeout_s: float = 60.0) -> None:
-    """Delete topics and wait until the broker no longer lists them (tests and benchmarks only)."""
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="wirestream-topics")
-    try:
-        present = [n for n in names if n in set(admin.list_topics())]
-        if present:
-            admin.delete_topics(present)
-        deadline = time.monotonic() + timeout_s
-        while set(present) & set(admin.list_topics()):
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"topics still listed after {timeout_s:.0f}s: {present}")
-            time.sleep(0.2)
-    finally:
-        admin.close()
-
-
-def recreate_topics(bootstrap: str, specs: tuple[TopicSpec, ...], partitions: int, replication: int) -> None:
-    """Empty topics by deleting and creating them again; creation retries while a deletion settles."""
-    delete_topics(bootstrap, [s.name for s in specs])
-    deadline = time.monotonic() + 60.0
-    while True:
-        try:
-            ensure_topics(bootstrap, partitions, replication, specs)
-            return
-        except KafkaError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(1)

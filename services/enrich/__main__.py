@@ -19,7 +19,7 @@ def main() -> None:
 
     from services.common import shutdown
     from services.common.logging import configure_logging
-    from services.common.topics import ensure_topics
+    from services.common.topic_admin import ensure_topics
     from services.enrich.app import create_app
     from services.enrich.settings import EnrichSettings
 

@@ -27,9 +27,7 @@ from kafka.errors import CommitFailedError, RebalanceInProgressError
 from kafka.structs import OffsetAndMetadata
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
-from schemas.control import ControlNotice
 from schemas.dead_letter import DeadLetter
-from schemas.enriched import EnrichedArticle, LinkUpdate
 from services.common.dead_letters import dead_letter
 from services.common.progress import Progress
 from services.common.topics import CONTROL, DLQ, ENRICHED, LINKS, MAX_RECORD_BYTES
@@ -40,18 +38,9 @@ from services.index.bulk_writer import (
     WriteReport,
     backoff_delay,
 )
-from services.index.documents import (
-    document_version,
-    instant,
-    link_fields,
-    link_placeholder,
-    to_document,
-    withdrawal_fields,
-    withdrawal_stub,
-    withdrawal_version,
-)
+from services.index.requests import request_for
 from services.index.settings import IndexSettings
-from services.index.writes import IndexRequest, LinkRequest, WriteRequest
+from services.index.writes import WriteRequest
 
 log = logging.getLogger(__name__)
 
@@ -235,7 +224,7 @@ class IndexConsumer:
         for record in records:
             last[(record.topic, record.partition)] = record
             try:
-                request = self.request_for(record)
+                request = request_for(record.topic, record.value, record)
             except Exception as exc:  # an unreadable message must not stop the partition
                 batch.dead.append(_dead_letter(record, exc, step="parse"))
                 continue
@@ -300,25 +289,6 @@ class IndexConsumer:
         now = time.monotonic()
         for tp, offset in mine.items():
             self.progress.committed(tp, offset.offset, now)
-
-    @staticmethod
-    def request_for(record: Any) -> WriteRequest | None:
-        """The write a record asks for: an article to index, a withdrawal or links to apply."""
-        if record.topic == CONTROL.name:
-            notice = ControlNotice.model_validate_json(record.value)
-            if notice.action != "withdraw":
-                return None  # a correction arrives as a new revision on articles.enriched
-            return IndexRequest(
-                notice.article_id,
-                withdrawal_version(notice.revision),
-                withdrawal_fields(notice.reason, notice.issued_at),
-                record,
-                fallback=withdrawal_stub(notice.article_id, notice.revision, notice.reason, notice.issued_at),
-            )
-        if record.topic == LINKS.name:
-            return link_request(LinkUpdate.model_validate_json(record.value), record)
-        enriched = EnrichedArticle.model_validate_json(record.value)
-        return IndexRequest(enriched.article.id, document_version(enriched), to_document(enriched), record)
 
     def _await_settled(self, in_flight: InFlight, consumer: KafkaConsumer) -> WriteReport | None:
         """The batch's report once every item is settled; None if stopped before that.
@@ -397,21 +367,6 @@ def _rejoin_if_stuck(consumer: KafkaConsumer) -> None:
     if coordinator.generation_if_stable() is None and not coordinator.need_rejoin():
         log.warning("consumer group half-joined; asking to rejoin")
         coordinator.request_rejoin()
-
-
-def link_request(update: LinkUpdate, source_ref: Any = None) -> LinkRequest:
-    """A LinkUpdate as a write; links of another kind than the update's break its contract."""
-    strays = [link.article_id for link in update.links if link.kind != update.kind]
-    if strays:
-        raise ValueError(f"a {update.kind!r} link update lists links of another kind: {strays}")
-    return LinkRequest(
-        update.article_id,
-        update.kind,
-        instant(update.issued_at),
-        link_fields(update.kind, update.links, update.issued_at),
-        link_placeholder(update.article_id, update.kind, update.links, update.issued_at),
-        source_ref,
-    )
 
 
 def _dead_letter(

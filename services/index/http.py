@@ -18,7 +18,7 @@ from starlette.routing import Route
 from services.common import shutdown
 from services.common.probes import tcp_reachable
 from services.common.progress import Progress
-from services.common.topics import ensure_topics
+from services.common.topic_admin import ensure_topics
 from services.index.bulk_writer import BulkWriter
 from services.index.consumer import IndexConsumer, IndexMetrics
 from services.index.mapping import IndexNames

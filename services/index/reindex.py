@@ -23,8 +23,8 @@ from kafka import KafkaConsumer, TopicPartition
 
 from services.common.topics import CONTROL, ENRICHED, LINKS
 from services.index.bulk_writer import BulkWriter
-from services.index.consumer import IndexConsumer
 from services.index.mapping import IndexNames, load_index_body
+from services.index.requests import request_for
 from services.index.settings import IndexSettings
 from services.index.writes import WriteRequest
 
@@ -62,7 +62,7 @@ def _replay(
         requests: list[WriteRequest] = []
         for record in records:
             try:
-                request = IndexConsumer.request_for(record)
+                request = request_for(record.topic, record.value, record)
             except Exception:  # the live indexer dead-letters these; a replay just skips them
                 continue
             if request is not None:

@@ -16,7 +16,7 @@ import pytest
 
 from infra.__main__ import down, up, wipe
 from infra.settings import REPO_ROOT, InfraSettings
-from services.common.topics import ensure_topics
+from services.common.topic_admin import ensure_topics
 
 
 def _test_infra() -> InfraSettings:

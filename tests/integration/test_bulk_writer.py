@@ -15,9 +15,9 @@ from infra.settings import InfraSettings
 from schemas.control import ControlNotice
 from services.common.topics import CONTROL
 from services.index.bulk_writer import BulkWriter, IndexRequest, MappingVersionMismatch
-from services.index.consumer import IndexConsumer
 from services.index.documents import document_version, to_document
 from services.index.mapping import CURRENT_VERSION, IndexNames
+from services.index.requests import request_for
 from tests.support import enriched_article, submission
 
 NOW = datetime(2025, 4, 28, tzinfo=UTC)
@@ -172,7 +172,7 @@ def test_a_withdrawal_of_an_id_too_long_is_rejected_alone_in_parts_side_by_side(
         article_id="x" * 600, action="withdraw", reason="legal", revision=1, issued_at="2025-04-28T00:00:00Z"
     )
     record = SimpleNamespace(topic=CONTROL.name, value=notice.model_dump_json().encode())
-    withdrawal = IndexConsumer.request_for(record)
+    withdrawal = request_for(record.topic, record.value, record)
     assert withdrawal is not None
     fresh = [_request(submission()) for _ in range(150)]
     statuses = _record_statuses(es)

@@ -6,7 +6,6 @@ from schemas.article import ArticleSubmission
 from schemas.enriched import EnrichedArticle, Entity, LinkKind, LinkUpdate, SidebarLink
 from services.enrich.pipeline import enrich
 from services.index.bulk_writer import backoff_delay, classify
-from services.index.consumer import link_request
 from services.index.documents import (
     ENTITY_FACETS,
     document_version,
@@ -18,6 +17,7 @@ from services.index.documents import (
     withdrawal_version,
 )
 from services.index.mapping import CURRENT_VERSION, IndexNames, load_index_body
+from services.index.requests import link_request
 from services.index.writes import Action, IndexRequest, LinkRequest, Stored, coalesce, newer, plan, waves
 from services.ingest.intake import to_raw_article
 from tests.support import submission
