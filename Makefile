@@ -31,7 +31,8 @@ run: install
 
 test: install lint typecheck unit integration
 
-unit: install
+# Unit tests need only the virtualenv: no JDK, Maven or servers.
+unit: $(STAMP)
 	$(PY) -m pytest tests/unit -q
 
 integration: install

@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from infra.__main__ import down, up, wipe
+from infra.lifecycle import down, up, wipe
 from infra.settings import REPO_ROOT, InfraSettings
 
 _STARTED = time.monotonic()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pydantic import field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -33,6 +34,13 @@ class InfraSettings(BaseSettings):
     kafka_java_home: str = ""
     start_timeout_s: float = 180.0
     stop_timeout_s: float = 60.0
+
+    @field_validator("state_dir")
+    @classmethod
+    def _in_the_work_tree(cls, state_dir: Path) -> Path:
+        """A relative folder is the work tree's, as the default is: Elasticsearch is started
+        from its own folder, where a relative path would point somewhere else."""
+        return state_dir if state_dir.is_absolute() else REPO_ROOT / state_dir
 
     @property
     def kafka_bootstrap(self) -> str:

@@ -17,7 +17,7 @@ import time
 
 import httpx
 
-from infra.__main__ import down, up
+from infra.lifecycle import down, up
 from infra.maven import pinned_version
 from infra.settings import REPO_ROOT, InfraSettings
 from services.cli import push

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from infra.__main__ import down, up, wipe
+from infra.lifecycle import down, up, wipe
 from infra.settings import REPO_ROOT, InfraSettings
 from services.common.topic_admin import ensure_topics
 
@@ -38,8 +38,11 @@ def _test_state_dir() -> Path:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark this folder's tests: pytest hands a folder's conftest every collected item."""
+    here = Path(__file__).parent
     for item in items:
-        item.add_marker(pytest.mark.integration)
+        if here in item.path.parents:
+            item.add_marker(pytest.mark.integration)
 
 
 @pytest.fixture(scope="session")
