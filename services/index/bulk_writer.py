@@ -42,6 +42,7 @@ from elastic_transport import ConnectionTimeout
 from elasticsearch import ApiError, Elasticsearch
 from pydantic_core import to_json
 
+from services.common.errors import ElasticsearchUnavailable, MappingVersionMismatch, Refused
 from services.index.mapping import IndexNames, load_index_body
 from services.index.writes import (
     READ_FIELDS,
@@ -69,6 +70,7 @@ __all__ = [
     "bisect",
     "classify",
     "parts",
+    "refusal",
 ]
 
 log = logging.getLogger(__name__)
@@ -161,33 +163,18 @@ class Prepared:
     first: list[Planned] | None = None
 
 
-class ElasticsearchUnavailable(Exception):
-    """Elasticsearch cannot take requests now: it is down, the connection failed, or it refuses
-    this client with a status no record can cause (401, 403, a wrong address)."""
+def refusal(exc: ApiError) -> Refused:
+    """The error type and reason of Elasticsearch's error body; the status when it has none.
 
-
-class Refused(Exception):
-    """Elasticsearch refused a whole request with a status its content can cause (REFUSED_FOR_CONTENT)."""
-
-    def __init__(self, status: int, error_type: str, reason: str) -> None:
-        super().__init__(f"{status} {error_type}: {reason}")
-        self.status = status
-        self.error_type = error_type
-        self.reason = reason
-
-    @classmethod
-    def from_api_error(cls, exc: ApiError) -> Refused:
-        """The error type and reason of Elasticsearch's error body; the status when it has none.
-
-        A 413 comes from the HTTP layer, before any parsing, with no body at all.
-        """
-        status = exc.meta.status
-        error = exc.body.get("error") if isinstance(exc.body, dict) else None
-        if isinstance(error, dict):
-            return cls(status, str(error.get("type", f"http_{status}")), str(error.get("reason", error)))
-        if isinstance(error, str):
-            return cls(status, f"http_{status}", error)
-        return cls(status, f"http_{status}", f"Elasticsearch refused the whole request with HTTP {status}")
+    A 413 comes from the HTTP layer, before any parsing, with no body at all.
+    """
+    status = exc.meta.status
+    error = exc.body.get("error") if isinstance(exc.body, dict) else None
+    if isinstance(error, dict):
+        return Refused(status, str(error.get("type", f"http_{status}")), str(error.get("reason", error)))
+    if isinstance(error, str):
+        return Refused(status, f"http_{status}", error)
+    return Refused(status, f"http_{status}", f"Elasticsearch refused the whole request with HTTP {status}")
 
 
 def bisect(
@@ -210,10 +197,6 @@ def bisect(
     answered, refused = bisect(items[:middle], send)
     more_answered, more_refused = bisect(items[middle:], send)
     return answered + more_answered, refused + more_refused
-
-
-class MappingVersionMismatch(Exception):
-    """The write alias points at an index of another mapping version: a reindex has to move it first."""
 
 
 class BulkWriter:
@@ -479,5 +462,5 @@ class BulkWriter:
             if exc.meta.status in RETRYABLE_STATUS:
                 return None
             if exc.meta.status in REFUSED_FOR_CONTENT:
-                raise Refused.from_api_error(exc) from exc
+                raise refusal(exc) from exc
             raise ElasticsearchUnavailable(str(exc)) from exc

@@ -20,6 +20,7 @@ from typing import Any
 from kafka import KafkaProducer
 from kafka.errors import KafkaError, MessageSizeTooLargeError
 
+from services.common.errors import PublishUnavailable, RecordRejected
 from services.common.probes import tcp_reachable
 from services.common.topics import MAX_RECORD_BYTES
 
@@ -31,14 +32,6 @@ class Record:
     key: str
     value: bytes
     headers: tuple[tuple[str, bytes], ...] = ()
-
-
-class PublishUnavailable(Exception):
-    """Kafka did not acknowledge in time, or cannot be reached: nothing may be claimed."""
-
-
-class RecordRejected(Exception):
-    """Kafka refused this one record (e.g. too large); the others are unaffected."""
 
 
 class KafkaPublisher:

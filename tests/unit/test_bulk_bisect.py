@@ -24,7 +24,7 @@ from kafka import TopicPartition
 
 from schemas.control import ControlNotice
 from services.common.topics import CONTROL, ENRICHED
-from services.index.bulk_writer import BulkWriter, ElasticsearchUnavailable, Refused, bisect
+from services.index.bulk_writer import BulkWriter, ElasticsearchUnavailable, Refused, bisect, refusal
 from services.index.mapping import CURRENT_VERSION, IndexNames
 from services.index.reindex import _replay
 from services.index.writes import IndexRequest, LinkRequest, WriteRequest
@@ -348,10 +348,10 @@ def test_a_refusal_no_record_can_cause_is_elasticsearch_unavailable_not_a_split(
 
 
 def test_a_whole_request_refusal_without_a_body_names_its_status() -> None:
-    refusal = Refused.from_api_error(api_error(413, None))
-    assert (refusal.status, refusal.error_type) == (413, "http_413")
-    refusal = Refused.from_api_error(api_error(400, {"error": "no requests added", "status": 400}))
-    assert (refusal.error_type, refusal.reason) == ("http_400", "no requests added")
+    refused = refusal(api_error(413, None))
+    assert (refused.status, refused.error_type) == (413, "http_413")
+    refused = refusal(api_error(400, {"error": "no requests added", "status": 400}))
+    assert (refused.error_type, refused.reason) == ("http_400", "no requests added")
 
 
 def test_bisect_keeps_the_order_and_sends_nothing_for_nothing() -> None:
