@@ -28,7 +28,6 @@ import re
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 
 import confluent_kafka
 import httpx
@@ -51,11 +50,10 @@ from bench.harness import (
 )
 from bench.service import ServiceProcess, free_port
 from infra.servers import kafka
-from schemas.article import ArticleSubmission, RawArticle
 from services.common.topics import RAW
 from services.ingest import publisher as ingest_publisher
 from services.ingest.auth import ANONYMOUS
-from services.ingest.intake import to_raw_article
+from services.ingest.submissions import article_record, parse_submission
 
 CEILING_TOPIC = "bench.raw-ceiling"
 PARTITIONS = 3
@@ -91,7 +89,7 @@ def publisher_linger_ms() -> int:
 
 @dataclass(frozen=True)
 class KafkaRecord:
-    """What the API hands to Kafka for one article (mirrors `_record` in services/ingest/api.py)."""
+    """What the API hands to Kafka for one article (services/ingest/submissions.py article_record)."""
 
     key: bytes
     value: bytes
@@ -99,24 +97,9 @@ class KafkaRecord:
 
 
 def raw_record(data: bytes) -> KafkaRecord:
-    """The record the bulk endpoint would publish for this NDJSON line (same steps as the API)."""
-    submission = ArticleSubmission.model_validate(json.loads(data))
-    article: RawArticle = to_raw_article(
-        submission,
-        received_at=datetime.now(UTC),
-        key_id=ANONYMOUS,
-        content_type="application/x-ndjson",
-        original=data,
-    )
-    return KafkaRecord(
-        key=article.id.encode(),
-        value=article.model_dump_json().encode(),
-        headers=[
-            ("schema_version", str(article.schema_version).encode()),
-            ("content_type", article.ingest.content_type.encode()),
-            ("revision", str(article.revision).encode()),
-        ],
-    )
+    """The record the bulk endpoint would publish for this NDJSON line (the API's own steps)."""
+    record = article_record(parse_submission(data, key_id=ANONYMOUS, content_type="application/x-ndjson"))
+    return KafkaRecord(key=record.key.encode(), value=record.value, headers=list(record.headers))
 
 
 class Errors:

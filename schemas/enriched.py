@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import AwareDatetime, Field
+from pydantic import Field
 
-from schemas.article import RawArticle
+from schemas.article import Instant, RawArticle
 from schemas.base import Message, Part
 
 EntityType = Literal["person", "organization", "place", "group", "event"]
@@ -65,7 +65,7 @@ class EnrichedArticle(Message):
     duplicate_of: str | None = Field(None, description="The earlier article this one nearly copies.")
     links: list[SidebarLink] = Field(default_factory=list)
     sidebar_matches: list[SidebarMatch] = Field(default_factory=list)
-    enriched_at: AwareDatetime
+    enriched_at: Instant
 
 
 class AnalysedArticle(Message):
@@ -89,4 +89,4 @@ class LinkUpdate(Message):
     article_id: str
     kind: LinkKind
     links: list[SidebarLink] = Field(description="The complete list of this kind, replacing the old one.")
-    issued_at: AwareDatetime
+    issued_at: Instant

@@ -14,7 +14,6 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from typing import Any
 
 from kafka import KafkaProducer
@@ -23,15 +22,9 @@ from kafka.errors import KafkaError, MessageSizeTooLargeError
 from services.common.errors import PublishUnavailable, RecordRejected
 from services.common.probes import tcp_reachable
 from services.common.topics import MAX_RECORD_BYTES
+from services.ingest.delivery import Record
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Record:
-    key: str
-    value: bytes
-    headers: tuple[tuple[str, bytes], ...] = ()
 
 
 class KafkaPublisher:

@@ -19,6 +19,9 @@ class IngestSettings(CommonSettings):
     api_keys: Annotated[dict[str, SecretStr], NoDecode] = Field(default_factory=dict)
     # Only for local runs: accept requests without a key.
     auth_disabled: bool = False
+    # The operator pages (services/ingest/access.py): false puts them behind the API key.
+    public_docs: bool = Field(True, description="/docs, /redoc and /openapi.json answer without a key.")
+    public_metrics: bool = Field(True, description="/metrics answers without a key.")
     rate_limit_per_s: float = Field(500.0, gt=0, description="Sustained articles per second per key.")
     rate_limit_burst: int = Field(2000, ge=1, description="Articles a key may send at once.")
     max_article_bytes: int = Field(2 * 1024 * 1024, ge=1024)

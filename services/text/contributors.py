@@ -98,3 +98,21 @@ def _looks_like_name(name: str) -> bool:
 
 def _looks_like_place(place: str) -> bool:
     return 0 < len(place) <= _MAX_FIELD and place[0].isupper() and not any(c.isdigit() for c in place)
+
+
+_BY = re.compile(r"^(?:by|von|por|par)\s+(?P<names>\S.{0,200})$", re.IGNORECASE)
+_BY_SPLIT = re.compile(r"\s+(?:and|und|e|y|et|&)\s+|\s*[;,]\s*(?:and\s+)?", re.IGNORECASE)
+_MAX_BYLINE_WORDS = 16
+
+
+def byline_names(line: str) -> list[str]:
+    """`By Ana Lima and Tom Reyes` -> ["Ana Lima", "Tom Reyes"]; [] unless every part is a name.
+
+    A sentence that opens with "By" ("By the time rescuers arrived, ...") names nobody: its
+    words are not capitalised, so it is not read as a byline.
+    """
+    found = _BY.match(" ".join(line.split()))
+    if found is None or len(line.split()) > _MAX_BYLINE_WORDS:
+        return []
+    names = [part.strip(" .") for part in _BY_SPLIT.split(found.group("names")) if part.strip(" .")]
+    return names if names and all(_looks_like_name(name) for name in names) else []

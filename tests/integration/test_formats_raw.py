@@ -49,7 +49,7 @@ def test_document_is_answered_per_item_and_published(
         assert response.json()["type"] == "/problems/unparseable-document"
         return
     body = response.json()
-    assert body["accepted"] + body["withdrawn"] + body["rejected"] == len(body["items"])
+    assert body["accepted"] + body["withdrawn"] + body["skipped"] + body["rejected"] == len(body["items"])
     accepted = {item["id"] for item in body["items"] if item["status"] == "accepted"}
     withdrawn = {item["id"] for item in body["items"] if item["status"] == "withdrawn"}
     if accepted:
@@ -74,6 +74,22 @@ def test_at_least_one_withdrawal_and_one_multi_item_document_went_through(client
             statuses.append([item["status"] for item in response.json()["items"]])
     assert any("withdrawn" in s for s in statuses)
     assert any(s.count("accepted") >= 2 for s in statuses)
+
+
+def test_a_message_of_pictures_alone_is_a_422_that_says_why(client: TestClient) -> None:
+    g2 = "http://iptc.org/std/nar/2006-10-01/"
+    picture = (
+        '<newsItem guid="urn:test:pic" version="1"><itemMeta><itemClass qcode="ninat:picture"/>'
+        "<versionCreated>2025-05-01T10:00:00Z</versionCreated></itemMeta></newsItem>"
+    )
+    document = f'<newsMessage xmlns="{g2}"><itemSet>{picture}</itemSet></newsMessage>'.encode()
+    response = client.post(
+        "/v1/articles:raw", content=document, headers={**KEY, "Content-Type": "application/xml"}
+    )
+    assert response.status_code == 422
+    (error,) = response.json()["errors"]
+    assert error["item"] == 0
+    assert error["detail"].startswith("a picture newsItem is not a text item")
 
 
 def test_an_xml_bomb_is_refused_without_expansion(client: TestClient) -> None:

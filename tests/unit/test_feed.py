@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from schemas.article import ArticleSubmission
 from services.ingest.formats.errors import FormatError
 from services.ingest.formats.feed import parse_feed
 from services.ingest.formats.items import ParsedItem, Withdrawal
+from services.ingest.intake import to_raw_article
 from tests.mutations import mutated_documents
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "formats" / "feed"
@@ -27,7 +29,8 @@ DOCUMENTS = sorted(FIXTURES.glob("*.xml"))
 
 def as_json(item: ParsedItem) -> dict[str, Any]:
     if isinstance(item, ArticleSubmission):
-        return item.model_dump(mode="json")
+        said = [w.model_dump() for w in item.warnings]
+        return {**item.model_dump(mode="json"), **({"ingest_warnings": said} if said else {})}
     assert isinstance(item, FormatError)
     return {"error": item.message, "location": item.location}
 
@@ -44,6 +47,11 @@ def _item(
 
 def test_there_is_a_fixture_for_each_case() -> None:
     assert {p.stem for p in DOCUMENTS} >= {"rss2_content_encoded", "atom_feed", "rss_broken_item", "rss1_rdf"}
+    assert {p.stem for p in DOCUMENTS} >= {
+        "rss_dates_five_languages",
+        "rss_latin1_undeclared",
+        "atom_updated_before_published",
+    }
 
 
 @pytest.mark.parametrize("path", DOCUMENTS, ids=lambda p: p.stem)
@@ -55,11 +63,12 @@ def test_golden(path: Path) -> None:
     assert got == json.loads(golden.read_text(encoding="utf-8"))
 
 
-def test_one_entry_per_item_and_broken_items_are_located() -> None:
+def test_one_entry_per_item_and_broken_items_are_repaired_and_said() -> None:
     items = parse_feed((FIXTURES / "rss_broken_item.xml").read_bytes())
     assert len(items) == 4
-    errors = [(i.location, i.message) for i in items if isinstance(i, FormatError)]
-    assert [loc for loc, _ in errors] == ["entries[1].title", "entries[2].published"]
+    assert all(isinstance(i, ArticleSubmission) for i in items)
+    said = [[(w.code, w.field) for w in i.warnings] for i in items if isinstance(i, ArticleSubmission)]
+    assert said == [[], [("headline-missing", "headline")], [("date-unreadable", "published_at")], []]
 
 
 def test_body_is_sanitised_by_our_rules_and_links_stay_relative() -> None:
@@ -84,6 +93,71 @@ def test_dates_keep_the_feed_offset_and_naive_ones_take_the_source_zone() -> Non
     ]
 
 
+def test_dates_in_five_languages_are_read_and_said() -> None:
+    items = parse_feed(
+        (FIXTURES / "rss_dates_five_languages.xml").read_bytes(), source_timezone="Europe/Lisbon"
+    )
+    articles = [i for i in items if isinstance(i, ArticleSubmission)]
+    assert len(articles) == len(items) == 7
+    assert [a.published_at.isoformat() if a.published_at else None for a in articles] == [
+        "2025-02-24T19:42:40-03:00",  # Seg, 24 Fev (pt)
+        "2025-03-25T08:15:00+01:00",  # Di, 25 Mär (de)
+        "2025-03-26T07:30:00+01:00",  # mer., 26 mars (fr)
+        "2025-03-27T21:05:00+00:00",  # jueves, 27 de marzo, no zone: the source's (Lisbon, WET)
+        "2025-06-27T12:00:00+02:00",  # ven, 27 giu (it)
+        "2025-03-28T16:20:00+00:00",  # RFC 822: no warning
+        None,  # "after the next spring tide": ingest uses the time received
+    ]
+    codes = [[w.code for w in a.warnings] for a in articles]
+    assert codes == [["date-nonstandard"]] * 5 + [[], ["date-unreadable"]]
+
+
+def test_undeclared_latin1_is_guessed_and_said_and_a_declared_charset_wins() -> None:
+    data = (FIXTURES / "rss_latin1_undeclared.xml").read_bytes()
+    guessed = parse_feed(data)
+    assert [i.headline for i in guessed if isinstance(i, ArticleSubmission)] == [
+        "Pescadores de São Brás ganham novo cais e guindaste",
+        "Câmara aprova horário de verão para a feira do peixe",
+    ]
+    for item in guessed:
+        assert isinstance(item, ArticleSubmission)
+        assert item.warnings[0].code == "charset-guessed"
+        assert "cp1252" in item.warnings[0].message
+    declared = parse_feed(data, charset="iso-8859-1")
+    assert [i.headline for i in declared if isinstance(i, ArticleSubmission)] == [
+        i.headline for i in guessed if isinstance(i, ArticleSubmission)
+    ]
+    assert all(
+        "charset-guessed" not in {w.code for w in i.warnings}
+        for i in declared
+        if isinstance(i, ArticleSubmission)
+    )
+    # Declared wins even when it is a different single-byte charset than the guess.
+    (cyrillic,) = parse_feed(
+        _rss(_item(title="Новый паром"), head="").decode().encode("koi8-r"), charset="koi8-r"
+    )
+    assert isinstance(cyrillic, ArticleSubmission)
+    assert cyrillic.headline == "Новый паром"
+    assert cyrillic.warnings == []
+
+
+def test_updated_before_published_is_passed_on_and_ingest_drops_it_with_a_warning() -> None:
+    (entry,) = parse_feed((FIXTURES / "atom_updated_before_published.xml").read_bytes())
+    assert isinstance(entry, ArticleSubmission)
+    assert entry.updated_at is not None
+    assert entry.published_at is not None
+    assert entry.updated_at < entry.published_at
+    raw = to_raw_article(
+        entry,
+        received_at=datetime(2025, 4, 3, 9, 0, tzinfo=UTC),
+        key_id="tests",
+        content_type="application/atom+xml",
+        original=b"",
+    )
+    assert raw.updated_at is None
+    assert [(w.code, w.field) for w in raw.ingest_warnings] == [("updated-before-published", "updated_at")]
+
+
 def test_updated_falls_back_for_published_only_when_missing() -> None:
     atom = (
         b'<feed xmlns="http://www.w3.org/2005/Atom"><title>T</title><entry><title>X</title>'
@@ -102,19 +176,24 @@ def test_contract_violations_name_the_feed_element() -> None:
         b"<summary>s</summary></entry></feed>"
     )
     (item,) = parse_feed(atom)
-    assert isinstance(item, FormatError)
-    assert item.location == "entries[0].updated"
+    assert isinstance(item, ArticleSubmission)  # updated before published: ingest drops it, said
+    assert item.updated_at is not None
     (long_id,) = parse_feed(_rss(_item().replace("<title>", f"<guid>{'g' * 600}</guid><title>")))
-    assert isinstance(long_id, FormatError)
-    assert long_id.location == "entries[0].id"
+    assert isinstance(long_id, ArticleSubmission)
+    assert long_id.feed_item_id is None
+    assert [(w.code, w.field) for w in long_id.warnings] == [("field-invalid", "feed_item_id")]
+    (neither,) = parse_feed(_rss("<item><pubDate>Mon, 07 Apr 2025 11:00:00 GMT</pubDate></item>"))
+    assert isinstance(neither, FormatError)
+    assert neither.location == "entries[0].title"
 
 
-def test_entry_without_any_text_is_an_item_error() -> None:
+def test_entry_with_only_a_title_is_an_article_that_says_so() -> None:
     (item,) = parse_feed(
         _rss("<item><title>T</title><pubDate>Mon, 07 Apr 2025 11:00:00 GMT</pubDate></item>")
     )
-    assert isinstance(item, FormatError)
-    assert item.location == "entries[0].content"
+    assert isinstance(item, ArticleSubmission)
+    assert item.body == ["T"]
+    assert [(w.code, w.field) for w in item.warnings] == [("body-missing", "body")]
 
 
 @pytest.mark.parametrize(

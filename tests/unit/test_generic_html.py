@@ -131,18 +131,40 @@ def test_byline_paragraph_becomes_bylines() -> None:
     assert not item.body[0].startswith("By ")
 
 
-def test_missing_headline_and_date_are_located() -> None:
-    with pytest.raises(FormatError) as no_date:
-        parse_generic_html(_page("<title>Only a title</title>").encode())
-    assert no_date.value.location == "meta"
+def test_a_missing_or_unreadable_date_is_left_to_ingest_and_said() -> None:
+    # Refused before issue 13: a real article is never refused for its date.
+    no_date = _one(_page("<title>Only a title</title>").encode())
+    assert (no_date.headline, no_date.published_at, no_date.warnings) == ("Only a title", None, [])
     ld = '{"@type": "NewsArticle", "headline": "H", "datePublished": "yesterday"}'
-    with pytest.raises(FormatError) as bad_date:
-        parse_generic_html(_page(f'<script type="application/ld+json">{ld}</script>').encode())
-    assert bad_date.value.location == "json-ld datePublished"
+    head = f'<script type="application/ld+json">{ld}</script>'
+    bad = _one(_page(head).encode())
+    assert bad.published_at is None
+    assert [(w.code, w.field, w.message) for w in bad.warnings] == [
+        ("date-unreadable", "published_at", "json-ld 'yesterday' is not a date: ignored")
+    ]
+    fallback = _one(
+        _page(head + '<meta property="article:published_time" content="2025-01-01T08:00:00Z">').encode()
+    )
+    assert fallback.published_at is not None
+    assert fallback.published_at.isoformat() == "2025-01-01T08:00:00+00:00"
+    assert [w.code for w in fallback.warnings] == ["date-unreadable"]
+
+
+def test_a_page_without_a_headline_takes_its_lede() -> None:
     page = '<html><head><meta property="article:published_time" content="2025-01-01T00:00:00Z"></head>'
-    with pytest.raises(FormatError) as no_headline:
-        parse_generic_html(page.encode() + b"<body><p>x</p></body></html>")
-    assert no_headline.value.location == "meta"
+    item = _one(page.encode() + f"<body><article>{_STORY}</article></body></html>".encode())
+    assert item.headline.startswith("Paragraph 1 of the story about the lock keeper")
+    assert item.headline.endswith("\u2026")
+    assert len(item.headline) <= 150
+    assert item.body[0].startswith("Paragraph 1")  # the lede stays in the body
+    assert [(w.code, w.field) for w in item.warnings] == [("headline-missing", "headline")]
+
+
+def test_a_page_without_article_text_is_refused() -> None:
+    page = b"<html><head><title>Video</title></head><body><video src='v.mp4'></video></body></html>"
+    with pytest.raises(FormatError, match="no article text") as caught:
+        parse_generic_html(page)
+    assert caught.value.location == "body"
 
 
 @pytest.mark.parametrize("data", [b"", b"   ", b"\x00\x01binary"])

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from services.ingest.formats.errors import FormatError
-from services.ingest.formats.html_page import html_to_lines, parse_html_page
+from services.ingest.formats.html_page import html_to_lines, parse_html_page, parse_seed_layout
 from services.ingest.formats.text_page import parse_text_page
 
 SEED = Path(__file__).resolve().parents[3] / "shared" / "seeds" / "000_5ccf344fef08e2a4.txt"
@@ -110,14 +110,38 @@ def test_the_seed_rendered_as_html_gives_the_text_article() -> None:
     ("html", "location"),
     [
         ("", "document"),
-        ("<p>no date here</p>", "page"),
-        ("<h1>Title</h1><p>Date:someday</p><p>Body.</p>", "line 2 of the page's text"),
+        ("<p>no date here</p>", "page"),  # a headline, no body
+        ("<h1>Title</h1><p>Date:2025-01-01 10:00</p>", "line 3 of the page's text"),
     ],
 )
 def test_errors_say_where(html: str, location: str) -> None:
     with pytest.raises(FormatError) as caught:
         parse_html_page(html)
     assert caught.value.location == location
+
+
+def test_an_unreadable_date_is_dropped_with_a_warning_naming_the_line() -> None:
+    # Refused before issue 13; a real article is never refused for its date.
+    page = parse_html_page("<h1>Title</h1><p>Date:someday</p><p>Body.</p>")
+    assert (page.headline, page.body, page.published_at) == ("Title", ["Body."], None)
+    assert [(w.code, w.message) for w in page.warnings] == [
+        ("date-unreadable", "line 2: unreadable date 'someday': ignored")
+    ]
+
+
+def test_only_pages_showing_the_seed_s_date_line_are_read_in_its_layout() -> None:
+    seed_like = "<h1>Trains</h1><div>Date:2025-01-01 10:00</div><p>Body text.</p>"
+    assert parse_seed_layout(seed_like) == parse_html_page(seed_like)
+    # A real site: a skip link first, a <time> element, no `Date:` line. Not the seed's layout,
+    # though parse_html_page, asked directly, would read its <time> as the date.
+    site = (
+        "<a href='#main'>Skip to main content</a><h1>Trains</h1>"
+        "<time datetime='2025-01-01T10:00:00Z'>1 Jan</time><p>Body text.</p>"
+    )
+    assert parse_seed_layout(site) is None
+    # A `Date:` far down the page (a press release's fact box) is no seed anchor either.
+    deep = "".join(f"<p>Menu entry {n}</p>" for n in range(12)) + seed_like
+    assert parse_seed_layout(deep) is None
 
 
 def test_breadcrumb_steps_marked_one_by_one_and_a_page_wide_breadcrumb_class() -> None:

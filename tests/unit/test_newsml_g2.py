@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from schemas.article import ArticleSubmission
 from services.ingest.formats.errors import FormatError
-from services.ingest.formats.items import ParsedItem, Withdrawal
+from services.ingest.formats.items import ParsedItem, Skipped, Withdrawal
 from services.ingest.formats.newsml_g2 import parse_newsml_g2
 from tests.unit.test_nitf import BILLION_LAUGHS, XXE, Mutation, check_golden, fuzz, mutations
 
@@ -60,7 +60,27 @@ def only(items: list[ParsedItem]) -> ParsedItem:
 
 
 def test_there_is_a_fixture_for_each_case() -> None:
-    assert {p.stem for p in DOCUMENTS} >= {"message_mixed", "bare_item"}
+    assert {p.stem for p in DOCUMENTS} >= {"message_mixed", "bare_item", "package_cdata"}
+
+
+def test_a_package_gives_its_text_skips_the_rest_and_withdraws_by_guid() -> None:
+    package, text, picture, kill = parse_newsml_g2((FIXTURES / "package_cdata.xml").read_bytes())
+    assert isinstance(package, Skipped)
+    assert isinstance(picture, Skipped)
+    assert picture.reason.startswith("a picture newsItem is not a text item")
+    assert isinstance(text, ArticleSubmission)
+    assert text.body == [
+        "Two new oak lock gates, each weighing twelve tonnes, were lifted into place on Tuesday.",
+        "The canal reopens to boats on Friday.",
+    ]
+    assert text.dateline == "TESSEL CUT (TNS)"
+    assert [w.code for w in text.warnings] == ["body-as-html"]
+    assert kill == Withdrawal(
+        source="NewsML-G2",
+        reason="pubstatus canceled",
+        feed_item_id="urn:example:tessel:text:bridge-closure",
+        revision=2,
+    )
 
 
 @pytest.mark.parametrize("path", DOCUMENTS, ids=lambda p: p.stem)
@@ -73,7 +93,7 @@ def test_golden(path: Path) -> None:
 
 def test_message_entries_follow_the_items() -> None:
     entries = parse_newsml_g2((FIXTURES / "message_mixed.xml").read_bytes())
-    assert [type(e) for e in entries] == [ArticleSubmission, ArticleSubmission, Withdrawal, FormatError]
+    assert [type(e) for e in entries] == [ArticleSubmission, ArticleSubmission, Withdrawal, Skipped]
     nitf_article, xhtml_article, withdrawal, picture = entries
     assert isinstance(nitf_article, ArticleSubmission)
     assert nitf_article.body[0].startswith("The town's first tram line")  # lede dateline cut off
@@ -85,7 +105,7 @@ def test_message_entries_follow_the_items() -> None:
     assert "<h1>" not in xhtml_article.body_html  # the h1 repeats the headline
     assert isinstance(withdrawal, Withdrawal)
     assert withdrawal.reason == "pubstatus canceled"
-    assert isinstance(picture, FormatError)
+    assert isinstance(picture, Skipped)
     assert picture.location == "/newsMessage/itemSet/newsItem[4]"
 
 
@@ -127,10 +147,10 @@ def test_source_falls_back_from_info_source_to_provider_to_default() -> None:
     assert article.source.name == "NewsML-G2"
 
 
-def test_a_bare_package_item_is_an_error_entry() -> None:
+def test_a_bare_package_item_is_skipped_with_the_reason() -> None:
     entry = only(parse_newsml_g2(f'<packageItem xmlns="{NS}" guid="p"/>'.encode()))
-    assert isinstance(entry, FormatError)
-    assert (entry.message, entry.location) == (
+    assert isinstance(entry, Skipped)
+    assert (entry.reason, entry.location) == (
         "a packageItem is not a text item: only text newsItems become articles",
         "/packageItem",
     )
@@ -144,73 +164,86 @@ def test_empty_item_set_gives_no_entries() -> None:
 
 
 def test_a_bad_item_does_not_spoil_the_others() -> None:
-    document = message(
-        item(), item(guid="urn:test:2", content_meta="<slugline>NO-HEADLINE</slugline>"), item()
-    )
-    first, second, third = parse_newsml_g2(document)
+    empty = item(guid="urn:test:2", content_meta="<slugline>NO-HEADLINE</slugline>", content_set="")
+    first, second, third = parse_newsml_g2(message(item(), empty, item()))
     assert isinstance(first, ArticleSubmission)
     assert isinstance(third, ArticleSubmission)
     assert isinstance(second, FormatError)
     assert (second.message, second.location) == (
-        "no headline",
+        "no headline and no inline text: give contentMeta/headline, or contentSet/inlineXML or"
+        " inlineData (remoteContent is not fetched)",
         "/newsMessage/itemSet/newsItem[2]/contentMeta/headline",
     )
 
 
+# A secondary field that cannot be read is repaired, and the article says how (code, field).
+# (These used to be refusals; tests/unit/test_newsml_g2.py kept the old updated_at one until
+# ingest took over that repair: services/ingest/repairs.py drops such an updated_at, said.)
 @pytest.mark.parametrize(
-    ("document", "message_", "location"),
+    ("document", "said", "check"),
     [
-        (
-            item(attributes=' version="0"'),
-            "version must be a positive whole number, not '0'",
-            "/newsItem/@version",
-        ),
+        (item(attributes=' version="0"'), [("field-invalid", "revision")], ("revision", 1)),
         (
             item(item_meta="<versionCreated>soon</versionCreated>"),
-            "not an ISO 8601 date-time: 'soon'",
-            "/newsItem/itemMeta/versionCreated",
+            [("date-unreadable", "updated_at")],
+            ("published_at", None),
         ),
-        (
-            item(item_meta='<pubStatus qcode="stat:usable"/>'),
-            "no publication time: give itemMeta/firstCreated or versionCreated",
-            "/newsItem/itemMeta",
-        ),
+        (item(item_meta='<pubStatus qcode="stat:usable"/>'), [], ("published_at", None)),
         (
             item(content_set='<remoteContent href="https://x.invalid/a.txt"/>'),
-            "no inline text: give contentSet/inlineXML (NITF or XHTML) or inlineData"
-            " (remoteContent is not fetched)",
-            "/newsItem/contentSet",
+            [("body-missing", "body")],
+            ("body", ["Canal lock reopens"]),
         ),
         (
             item(content_meta='<headline>H</headline><language tag="english please"/>'),
-            "invalid language: String should match pattern '^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$'",
-            "/newsItem/contentMeta/language",
+            [("field-invalid", "language")],
+            ("language", None),
         ),
         (
             item(
                 item_meta="<versionCreated>2025-05-01T10:00:00Z</versionCreated>"
                 "<firstCreated>2025-05-02T10:00:00Z</firstCreated>"
             ),
-            "invalid updated_at: Value error, updated_at is earlier than published_at",
-            "/newsItem/itemMeta/versionCreated",
+            [],  # updated before published: passed on, ingest drops it with a warning
+            ("updated_at", datetime(2025, 5, 1, 10, tzinfo=UTC)),
         ),
         (
             item(
-                item_meta="<versionCreated>2025-05-01T10:00:00Z</versionCreated>"
-                '<pubStatus qcode="stat:withheld"/>',
-                guid="",
+                content_set='<inlineData contenttype="text/plain">'
+                "<![CDATA[<p>One.</p><p>Two.</p>]]></inlineData>"
             ),
-            "a withdrawal must name its item: give newsItem@guid",
-            "/newsItem/@guid",
+            [("body-as-html", "body")],
+            ("body", ["One.", "Two."]),
         ),
     ],
 )
-def test_item_problems_are_entries_with_a_location(document: str, message_: str, location: str) -> None:
-    if "withheld" in document:
-        document = document.replace("<headline>Canal lock reopens</headline>", "")
+def test_item_repairs_are_said(document: str, said: list[tuple[str, str]], check: tuple[str, object]) -> None:
+    article = only(parse_newsml_g2(bare(document)))
+    assert isinstance(article, ArticleSubmission)
+    assert [(w.code, w.field) for w in article.warnings] == said
+    assert getattr(article, check[0]) == check[1]
+
+
+def test_a_withdrawal_that_names_nothing_is_an_error_entry() -> None:
+    document = item(
+        item_meta='<versionCreated>2025-05-01T10:00:00Z</versionCreated><pubStatus qcode="stat:withheld"/>',
+        guid="",
+        content_meta="",
+    )
     error = only(parse_newsml_g2(bare(document)))
     assert isinstance(error, FormatError)
-    assert (error.message, error.location) == (message_, location)
+    assert (error.message, error.location) == (
+        "a withdrawal must name its item: give newsItem@guid",
+        "/newsItem/@guid",
+    )
+
+
+def test_a_withdrawal_needs_only_its_guid() -> None:
+    document = item(item_meta='<pubStatus qcode="stat:canceled"/>', content_meta="", content_set="")
+    withdrawal = only(parse_newsml_g2(bare(document)))
+    assert withdrawal == Withdrawal(
+        source="NewsML-G2", reason="pubstatus canceled", feed_item_id="urn:test:1", revision=1
+    )
 
 
 def test_broken_xml_raises_with_its_line() -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,9 +18,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from schemas.article import ArticleSubmission
+from schemas.article_id import article_id
 from services.ingest.formats.errors import FormatError
 from services.ingest.formats.items import ParsedItem, Withdrawal
 from services.ingest.formats.ninjs import detect_version, parse_ninjs
+from services.ingest.intake import withdrawal_notice
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "formats" / "ninjs"
 DOCUMENTS = sorted(p for p in FIXTURES.glob("*.json") if not p.name.endswith(".expected.json"))
@@ -28,10 +31,15 @@ DOCUMENTS = sorted(p for p in FIXTURES.glob("*.json") if not p.name.endswith(".e
 def as_json(item: ParsedItem) -> dict[str, Any]:
     """One parsed entry as plain JSON, tagged with its kind, for comparison with a golden file."""
     if isinstance(item, ArticleSubmission):
-        return {"kind": "article", "article": item.model_dump(mode="json")}
+        said = [w.model_dump() for w in item.warnings]
+        return {
+            "kind": "article",
+            "article": item.model_dump(mode="json"),
+            **({"warnings": said} if said else {}),
+        }
     if isinstance(item, Withdrawal):
         fields = dataclasses.asdict(item)
-        fields["published_at"] = item.published_at.isoformat()
+        fields["published_at"] = item.published_at.isoformat() if item.published_at else None
         return {"kind": "withdrawal", "withdrawal": fields}
     return {"kind": "error", "message": item.message, "location": item.location}
 
@@ -39,6 +47,33 @@ def as_json(item: ParsedItem) -> dict[str, Any]:
 def test_there_is_a_fixture_for_each_case() -> None:
     names = {p.stem for p in DOCUMENTS}
     assert {"v1_ferry", "v2_orchard", "v3_bridge", "v2_html_only", "v3_canceled", "array_two"} <= names
+    assert {"v1_canceled_uri_only", "v1_xhtml_only"} <= names
+
+
+def test_a_canceled_item_with_only_its_uri_withdraws_the_article_of_that_uri() -> None:
+    (withdrawal,) = parse_ninjs((FIXTURES / "v1_canceled_uri_only.json").read_bytes())
+    assert withdrawal == Withdrawal(
+        source="ninjs",
+        reason="pubstatus canceled",
+        feed_item_id="urn:example:quaywire:2025-04-11:ferry-strike",
+        revision=1,
+    )
+    notice = withdrawal_notice(withdrawal, issued_at=datetime(2025, 4, 11, tzinfo=UTC))
+    assert notice.article_id == article_id(
+        source="ninjs",
+        headline="anything",
+        published_at=datetime(2020, 1, 1, tzinfo=UTC),
+        feed_item_id="urn:example:quaywire:2025-04-11:ferry-strike",
+    )
+
+
+def test_a_body_xhtml_only_item_is_an_article() -> None:
+    (article,) = parse_ninjs((FIXTURES / "v1_xhtml_only.json").read_bytes())
+    assert isinstance(article, ArticleSubmission)
+    assert article.body_html is not None
+    assert article.body_html.startswith("<p>NORTH QUAY, Orrin")
+    assert article.subheadline == "The cranes replace diesel units in service since 1998."
+    assert article.warnings == []
 
 
 @pytest.mark.parametrize("path", DOCUMENTS, ids=lambda p: p.stem)
@@ -119,45 +154,59 @@ def test_wrong_types_name_the_field() -> None:
     assert isinstance(item, FormatError)
     assert item.location == "/headlines/1/value"
 
+
+def test_a_secondary_field_of_the_wrong_type_is_dropped_and_said() -> None:
     doc = json.loads((FIXTURES / "v3_bridge.json").read_text(encoding="utf-8"))
     doc["versionCreated"] = 20250120
     (item,) = parse_ninjs(json.dumps(doc).encode())
-    assert isinstance(item, FormatError)
-    assert item.location == "/versionCreated"
+    assert isinstance(item, ArticleSubmission)
+    assert item.updated_at is None
+    assert [(w.code, w.field) for w in item.warnings] == [("field-invalid", "versionCreated")]
 
 
 def test_contract_violations_point_at_the_ninjs_field() -> None:
     doc = json.loads((FIXTURES / "v2_orchard.json").read_text(encoding="utf-8"))
-    doc["language"] = "English (UK)"
+    doc["language"] = "English (UK)"  # secondary: dropped, and said
     (item,) = parse_ninjs(json.dumps(doc).encode())
-    assert isinstance(item, FormatError)
-    assert item.location == "/language"
+    assert isinstance(item, ArticleSubmission)
+    assert item.language is None
+    assert [(w.code, w.field) for w in item.warnings] == [("field-invalid", "language")]
 
     doc["language"] = "en"
-    doc["versioncreated"] = "2024-09-01T00:00:00Z"  # before firstcreated
+    doc["versioncreated"] = "2024-09-01T00:00:00Z"  # before firstcreated: ingest drops it, not the parser
     (item,) = parse_ninjs(json.dumps(doc).encode())
-    assert isinstance(item, FormatError)
-    assert item.location == "/versioncreated"
+    assert isinstance(item, ArticleSubmission)
+    assert item.updated_at is not None
+    assert item.published_at is not None
+    assert item.updated_at < item.published_at
 
     del doc["bodies"]
-    doc["versioncreated"] = "2024-09-03T00:00:00Z"
+    doc["headlines"] = [{"value": ""}]
     (item,) = parse_ninjs(json.dumps(doc).encode())
     assert isinstance(item, FormatError)
     assert item.location == "/bodies"
 
 
-def test_bad_version_and_missing_dates_are_item_errors() -> None:
+def test_bad_version_and_missing_dates_are_repaired_not_refused() -> None:
     doc = json.loads((FIXTURES / "v1_ferry.json").read_text(encoding="utf-8"))
     doc["version"] = "2b"
     (item,) = parse_ninjs(json.dumps(doc).encode())
-    assert isinstance(item, FormatError)
-    assert item.location == "/version"
+    assert isinstance(item, ArticleSubmission)
+    assert item.revision == 1
+    assert [(w.code, w.field) for w in item.warnings] == [("field-invalid", "revision")]
 
     doc["version"] = 3
     del doc["versioncreated"], doc["firstcreated"]
     (item,) = parse_ninjs(json.dumps(doc).encode())
-    assert isinstance(item, FormatError)
-    assert item.location == "/versioncreated"
+    assert isinstance(item, ArticleSubmission)
+    assert item.published_at is None  # ingest uses the time received, and says so
+    assert item.warnings == []
+
+    doc["firstcreated"] = "le 3 mars"
+    (item,) = parse_ninjs(json.dumps(doc).encode())
+    assert isinstance(item, ArticleSubmission)
+    assert item.published_at is None
+    assert [(w.code, w.field) for w in item.warnings] == [("date-unreadable", "published_at")]
 
 
 def test_naive_times_take_the_source_time_zone() -> None:

@@ -24,7 +24,7 @@ from lxml import etree
 
 from schemas.article import ArticleSubmission
 from services.ingest.formats.errors import FormatError
-from services.ingest.formats.items import ParsedItem, Withdrawal
+from services.ingest.formats.items import ParsedItem, Skipped, Withdrawal
 from services.ingest.formats.nitf import feed_datetime, nitf_body, parse_nitf
 from services.ingest.formats.safe_xml import parse_xml
 
@@ -59,11 +59,14 @@ XXE = b"""<?xml version="1.0" encoding="UTF-8"?>
 def as_json(item: ParsedItem) -> dict[str, Any]:
     """One entry as a golden file holds it: the article dump, or a tagged withdrawal or error."""
     if isinstance(item, ArticleSubmission):
-        return item.model_dump(mode="json")
+        said = [w.model_dump() for w in item.warnings]
+        return {**item.model_dump(mode="json"), **({"ingest_warnings": said} if said else {})}
     if isinstance(item, Withdrawal):
         fields = dataclasses.asdict(item)
-        fields["published_at"] = item.published_at.isoformat()
+        fields["published_at"] = item.published_at.isoformat() if item.published_at else None
         return {"withdrawal": fields}
+    if isinstance(item, Skipped):
+        return {"skipped": {"reason": item.reason, "location": item.location}}
     return {"error": {"message": item.message, "location": item.location}}
 
 
@@ -93,7 +96,24 @@ def only(items: list[ParsedItem]) -> ParsedItem:
 
 
 def test_there_is_a_fixture_for_each_case() -> None:
-    assert {p.stem for p in DOCUMENTS} >= {"lighthouse_plain", "orchard_withheld"}
+    assert {p.stem for p in DOCUMENTS} >= {"lighthouse_plain", "orchard_withheld", "quay_latin1_undeclared"}
+
+
+def test_undeclared_latin1_nitf_is_guessed_and_said() -> None:
+    data = (FIXTURES / "quay_latin1_undeclared.xml").read_bytes()
+    article = only(parse_nitf(data))
+    assert isinstance(article, ArticleSubmission)
+    assert article.headline == "Guindastes elétricos chegam ao cais norte de São Brás"  # hl1, not <title>
+    assert article.subheadline is None  # the hl2 only repeats hl1
+    assert [(b.name, b.role) for b in article.bylines] == [
+        ("INÊS MARLOW", "Correspondente da Agência do Cais")
+    ]
+    assert article.language == "pt-PT"  # baselang
+    assert [w.code for w in article.warnings] == ["charset-guessed"]
+    declared = only(parse_nitf(data, charset="iso-8859-1"))
+    assert isinstance(declared, ArticleSubmission)
+    assert declared.headline == article.headline
+    assert declared.warnings == []
 
 
 @pytest.mark.parametrize("path", DOCUMENTS, ids=lambda p: p.stem)
@@ -235,45 +255,58 @@ def test_unknown_source_time_zone_is_a_settings_error() -> None:
     assert caught.value.location == "settings"
 
 
+def test_only_a_document_without_headline_and_text_is_refused() -> None:
+    error = only(parse_nitf(nitf(body_head="<hedline/>", content='<media media-type="image"/>')))
+    assert isinstance(error, FormatError)
+    assert (error.message, error.location) == (
+        "no headline and no body text: the document holds no article",
+        "/nitf/body/body.head/hedline/hl1",
+    )
+
+
+# A secondary field that cannot be read is repaired, and the article says how (code, field).
 @pytest.mark.parametrize(
-    ("document", "message", "location"),
+    ("document", "said", "check"),
     [
         (
             nitf(body_head="<hedline><hl2>Only a deck</hl2></hedline>"),
-            "no headline: give body.head/hedline/hl1 or head/title",
-            "/nitf/body/body.head/hedline/hl1",
+            ("headline-missing", "headline"),
+            ("headline", "Text."),
         ),
         (
             nitf(head='<docdata><date.issue norm="yesterday"/></docdata>'),
-            "not an ISO 8601 date-time: 'yesterday'",
-            "/nitf/head/docdata/date.issue/@norm",
-        ),
-        (
-            nitf(head="<docdata/>"),
-            "no publication time: give docdata/date.issue@norm",
-            "/nitf/head/docdata/date.issue",
+            ("date-unreadable", "published_at"),
+            ("published_at", None),
         ),
         (
             nitf(head='<docdata><date.issue norm="20250101"/><du-key version="two"/></docdata>'),
-            "du-key version must be a positive whole number, not 'two'",
-            "/nitf/head/docdata/du-key/@version",
+            ("field-invalid", "revision"),
+            ("revision", 1),
         ),
         (
             nitf(content='<media media-type="image"/>'),
-            "invalid body: Value error, an article needs a body: give 'body' paragraphs or 'body_html'",
-            "/nitf/body/body.content",
+            ("body-missing", "body"),
+            ("body", ["Tide tables reprinted"]),
         ),
         (
             nitf(attributes=' xml:lang="English!"'),
-            "invalid language: String should match pattern '^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$'",
-            "/nitf/@xml:lang",
+            ("field-invalid", "language"),
+            ("language", None),
         ),
     ],
 )
-def test_item_problems_are_entries_with_a_location(document: bytes, message: str, location: str) -> None:
-    error = only(parse_nitf(document))
-    assert isinstance(error, FormatError)
-    assert (error.message, error.location) == (message, location)
+def test_repairs_are_said(document: bytes, said: tuple[str, str], check: tuple[str, object]) -> None:
+    article = only(parse_nitf(document))
+    assert isinstance(article, ArticleSubmission)
+    assert [(w.code, w.field) for w in article.warnings] == [said]
+    assert getattr(article, check[0]) == check[1]
+
+
+def test_no_date_at_all_is_left_to_ingest() -> None:
+    article = only(parse_nitf(nitf(head="<docdata/>")))
+    assert isinstance(article, ArticleSubmission)
+    assert article.published_at is None  # ingest uses the time received and says so
+    assert article.warnings == []
 
 
 # --- hostile XML ---------------------------------------------------------------------------------
@@ -398,7 +431,7 @@ def fuzz(parse: Callable[[bytes], list[ParsedItem]], document: bytes, damage: li
         return
     assert isinstance(items, list)
     for item in items:
-        assert isinstance(item, ArticleSubmission | Withdrawal | FormatError)
+        assert isinstance(item, ArticleSubmission | Withdrawal | Skipped | FormatError)
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])

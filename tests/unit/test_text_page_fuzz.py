@@ -69,11 +69,11 @@ def mutated_pages(draw: st.DrawFn) -> str:
 
 
 def check(article: ArticleSubmission) -> None:
-    assert (
-        ArticleSubmission.model_validate(article.model_dump()) == article
-    )  # valid as a whole, not just built
+    # Valid as a whole, not just built (the warnings are private state, outside the dump).
+    assert ArticleSubmission.model_validate(article.model_dump()).model_dump() == article.model_dump()
     assert article.body
-    assert article.published_at.tzinfo is not None
+    # No readable date leaves published_at to ingest (the time received); one read is aware.
+    assert article.published_at is None or article.published_at.tzinfo is not None
     assert not {"___", *SIDEBAR_NAMES} & set(article.body)
 
 

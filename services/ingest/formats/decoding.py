@@ -45,7 +45,7 @@ def decode_text(data: bytes, declared_charset: str | None = None) -> str:
             if encoding == "utf-8":
                 return _utf8_or_cp1252(data[len(bom) :], offset=len(bom))
             return _decode(data[len(bom) :], encoding, offset=len(bom))
-    name = _codec_name(declared_charset or "utf-8")
+    name = codec_name(declared_charset or "utf-8")
     if name in _WINDOWS_1252_LABELS:
         _refuse_nul(data, offset=0)
         return data.decode("latin-1").translate(_C1_TO_CP1252)
@@ -54,14 +54,15 @@ def decode_text(data: bytes, declared_charset: str | None = None) -> str:
     return _decode(data, name, offset=0)
 
 
-def _codec_name(charset: str) -> str:
+def codec_name(charset: str, where: str = "Content-Type") -> str:
+    """`where` names what gave the label (the Content-Type, an XML declaration): the part to fix."""
     try:
         info = codecs.lookup(charset.strip().strip("\"'"))
     except LookupError as exc:
-        raise FormatError(f"unknown charset {charset!r}", "Content-Type") from exc
+        raise FormatError(f"unknown charset {charset!r}", where) from exc
     # base64, rot13, zlib ... are codecs too, but not text encodings.
     if not getattr(info, "_is_text_encoding", True):
-        raise FormatError(f"not a text charset: {charset!r}", "Content-Type")
+        raise FormatError(f"not a text charset: {charset!r}", where)
     return info.name
 
 

@@ -30,7 +30,6 @@ import re
 import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any
 from xml.sax import SAXParseException
 from zoneinfo import ZoneInfo
@@ -40,18 +39,17 @@ from pydantic import ValidationError
 
 from schemas.article import ArticleSubmission
 from services.ingest.body_text import paragraphs_from_html, sanitize_html
-from services.ingest.formats.decoding import decode_text
+from services.ingest.formats.charsets import guess_message, undeclared_charset
+from services.ingest.formats.dates import strict_date
 from services.ingest.formats.errors import FormatError
 from services.ingest.formats.items import ParsedItem
-from services.ingest.formats.safe_xml import declares_entities
+from services.ingest.formats.safe_xml import xml_as_utf8
+from services.ingest.formats.salvage import Repairs, fill_text, salvaged, take_date
 from services.ingest.formats.zones import time_zone
 from services.text.dateline import strip_lede_dateline
 
 DEFAULT_SOURCE = "unknown"
 HTML_TYPES = ("text/html", "application/xhtml+xml")
-_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
-_DECLARED = re.compile(rb"^\s*<\?xml[^>]*?\bencoding\s*=\s*[\"']([A-Za-z][A-Za-z0-9._:-]*)[\"']")
-_UTF16_STARTS = ((b"<\x00?\x00", "utf-16-le"), (b"\x00<\x00?", "utf-16-be"))
 _URL = re.compile(r"^https?://[^\s/]+", re.IGNORECASE)
 _TAG = re.compile(r"<[^>]*>")
 _BLANK_LINE = re.compile(r"\n\s*\n")
@@ -59,7 +57,6 @@ _BY_PREFIX = re.compile(r"^\s*by\s+", re.IGNORECASE)
 _BY_SPLIT = re.compile(r"\s+(?:and|&)\s+|\s*;\s*|\s*,\s*and\s+", re.IGNORECASE)
 _EMAIL_FIRST = re.compile(r"^\S+@\S+\s+\((?P<name>[^)]+)\)$")  # RSS <author>: "mail@x (Name)"
 _LANGUAGE = re.compile(r"^[a-zA-Z]{2,3}(-[a-zA-Z0-9]{2,8})*$")
-_MINUS_ZERO = re.compile(r"-0000\s*$")
 _MAX_TAGS = 200
 _MAX_TAG = 200
 _MAX_SUBHEADLINE = 2000
@@ -84,9 +81,8 @@ _ORIGINS = {
 def parse_feed(data: bytes, *, charset: str | None = None, source_timezone: str = "UTC") -> list[ParsedItem]:
     """One entry per feed item, in feed order: the article, or the FormatError that item raised."""
     zone = time_zone(source_timezone)
-    if declares_entities(data):
-        raise FormatError("entity declarations are not allowed", "document")
-    utf8 = _as_utf8(data, charset)
+    guessed = undeclared_charset(data, charset)  # declared charsets win; see charsets.py
+    utf8 = xml_as_utf8(data, charset or guessed)  # refuses entity declarations in any encoding
     try:
         parsed = feedparser.parse(
             io.BytesIO(utf8),
@@ -110,26 +106,10 @@ def parse_feed(data: bytes, *, charset: str | None = None, source_timezone: str 
     items: list[ParsedItem] = []
     for index, entry in enumerate(entries):
         try:
-            items.append(_article(entry, index, source, feed_language, zone))
+            items.append(_article(entry, index, source, feed_language, zone, guessed))
         except FormatError as exc:
             items.append(exc)
     return items
-
-
-def _as_utf8(data: bytes, charset: str | None) -> bytes:
-    """The document as UTF-8 with a declaration that says so.
-
-    The XML declaration's encoding wins over the Content-Type charset (the file describes
-    itself; the header is often a server default), as in safe_xml; a BOM wins over both.
-    """
-    declared = _DECLARED.match(data[:1024])
-    encoding = declared.group(1).decode("ascii") if declared else charset
-    for start, utf16 in _UTF16_STARTS:
-        if data.startswith(start):
-            encoding = utf16
-    text = decode_text(data, encoding)
-    body = _DECLARATION.sub("", text.lstrip("\ufeff"), count=1)
-    return ('<?xml version="1.0" encoding="utf-8"?>' + body).encode("utf-8", "replace")
 
 
 def _problem_text(problem: object) -> str:
@@ -154,25 +134,26 @@ def _source(feed: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _article(
-    entry: Mapping[str, Any], index: int, source: dict[str, Any], feed_language: str | None, zone: ZoneInfo
+    entry: Mapping[str, Any],
+    index: int,
+    source: dict[str, Any],
+    feed_language: str | None,
+    zone: ZoneInfo,
+    guessed: str | None = None,
 ) -> ArticleSubmission:
+    """The entry's article; only an entry with neither a title nor any text is refused."""
     where = f"entries[{index}]"
-    headline = _text_of(entry, "title")
-    if not headline:
-        raise FormatError("the entry has no title", f"{where}.title")
-    published = _moment(entry, "published", zone, where)
-    updated = _moment(entry, "updated", zone, where)
-    if published is None and updated is None:
-        raise FormatError(
-            "the entry has no date (pubDate, published, updated or dc:date)", f"{where}.published"
-        )
+    repairs = Repairs()
+    if guessed:
+        repairs.note("charset-guessed", None, guess_message(guessed))
     body, body_html, text_language = _body(entry)
-    if not body and not body_html:
-        raise FormatError("the entry has no content, description or summary", f"{where}.content")
+    languages = (text_language, feed_language)
+    published = _moment(entry, "published", zone, where, repairs, languages)
+    updated = _moment(entry, "updated", zone, where, repairs, languages)
     subheadline = _subheadline(entry, body)
     dateline, body = strip_lede_dateline(body)
     fields: dict[str, Any] = {
-        "headline": headline,
+        "headline": _text_of(entry, "title"),
         "subheadline": subheadline,
         "source": source,
         "canonical_url": _http_url(entry.get("link")),
@@ -186,8 +167,10 @@ def _article(
         "body_html": body_html,
         "tags": _tags(entry),
     }
+    if not fill_text(fields, repairs):
+        raise FormatError("the entry has neither a title nor any text (content, summary)", f"{where}.title")
     try:
-        return ArticleSubmission.model_validate(fields)
+        return salvaged(fields, repairs)
     except ValidationError as exc:
         raise _invalid(exc, where) from exc
 
@@ -205,37 +188,48 @@ def _plain(text: str) -> str:
     return " ".join(html.unescape(_TAG.sub(" ", text)).split())
 
 
-def _moment(entry: Mapping[str, Any], key: str, zone: ZoneInfo, where: str) -> datetime | None:
-    """A date with the offset the feed wrote, read from the raw string.
+def _moment(
+    entry: Mapping[str, Any],
+    key: str,
+    zone: ZoneInfo,
+    where: str,
+    repairs: Repairs,
+    languages: tuple[str | None, ...],
+) -> datetime | None:
+    """A date with the offset the feed wrote, read from the raw string; None when unreadable (said).
 
-    feedparser's `*_parsed` is a UTC struct_time: right instant, lost zone. So the raw
-    text is read first (RFC 822 for RSS, ISO 8601 for Atom and dc:date); the struct_time
-    is the fallback for the odd formats only feedparser knows, read as UTC. A time without
-    an offset is in the source's configured zone.
+    feedparser's `*_parsed` is a UTC struct_time: right instant, lost zone. So the raw text is
+    read first (RFC 822 for RSS, ISO 8601 for Atom and dc:date); the struct_time comes next, for
+    the odd layouts feedparser knows, read as UTC; the natural-language reader last, in the
+    entry's and the feed's language first (`Seg, 24 Set 2018`). A time without an offset is in
+    the source's configured zone.
     """
     # dict.get: feedparser's mapping answers "updated" with the published date when there is none.
-    raw = str(dict.get(entry, key) or "").strip() if isinstance(entry, dict) else str(entry.get(key) or "")
-    raw = raw.strip()
+    raw = str(dict.get(entry, key) or "") if isinstance(entry, dict) else str(entry.get(key) or "")
+    raw = " ".join(raw.split())
     if not raw:
         return None
-    moment: datetime | None = None
+    field_name = f"{key}_at"
+    moment = strict_date(raw)
+    if moment is not None:
+        return moment if moment.tzinfo is not None else moment.replace(tzinfo=zone)
+    known = _feedparser_time(entry, key)
+    if known is not None:
+        repairs.note(
+            "date-nonstandard", field_name, f"{where}.{key} {raw[:80]!r} read as {known.isoformat()}"
+        )
+        return known
+    return take_date(raw, zone, repairs, field_name=field_name, element=f"{where}.{key}", languages=languages)
+
+
+def _feedparser_time(entry: Mapping[str, Any], key: str) -> datetime | None:
+    parsed = dict.get(entry, f"{key}_parsed") if isinstance(entry, dict) else None
+    if not isinstance(parsed, time.struct_time):
+        return None
     try:
-        moment = parsedate_to_datetime(raw)
-        if moment.tzinfo is None and _MINUS_ZERO.search(raw):  # RFC 5322: "-0000" is UTC
-            moment = moment.replace(tzinfo=UTC)
-    except (TypeError, ValueError, IndexError):
-        try:
-            moment = datetime.fromisoformat(raw)
-        except ValueError:
-            parsed = dict.get(entry, f"{key}_parsed") if isinstance(entry, dict) else None
-            if isinstance(parsed, time.struct_time):
-                try:
-                    return datetime(*parsed[:6], tzinfo=UTC)
-                except ValueError:
-                    pass
-    if moment is None:
-        raise FormatError(f"unreadable date {raw[:60]!r}", f"{where}.{key}")
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=zone)
+        return datetime(*parsed[:6], tzinfo=UTC)
+    except ValueError:
+        return None
 
 
 def _body(entry: Mapping[str, Any]) -> tuple[list[str], str | None, str | None]:

@@ -5,8 +5,12 @@ article. The HTML only has to be brought into that line structure: whitespace in
 block is collapsed (source line breaks are not paragraphs), each block element ends a
 line, list items read as `- headline`, scripts, styles, navigation and footers go. A
 breadcrumb element and the page title's site suffix become the seed's first line;
-sidebars (`aside`) move to the end, where the text layout has them. (Generic article
-extraction from arbitrary HTML is a separate, later parser.)
+sidebars (`aside`) move to the end, where the text layout has them.
+
+Only pages that show the layout's own anchor are read this way (`parse_seed_layout`): its
+`Date:` line, within the first lines of the page's text. Any other page, however it is
+built, is an article page for the generic extractor (generic_html.py): a real site's page
+read as the seed's layout gives its skip link or its menu as the headline.
 """
 
 from __future__ import annotations
@@ -57,15 +61,36 @@ _SPACE = re.compile(r"\s+")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _MAX_CRUMB_TEXT = 300
 _DATE_TEXT = re.compile(r"\bDate\s*:", re.IGNORECASE)
+# The seed's anchor: `Date:` and a date in its form, on a line of its own, after no more than
+# the breadcrumb, the headline and a little furniture.
+_SEED_DATE_LINE = re.compile(r"^Date\s*:\s*\d{4}[-/]\d{1,2}[-/]\d{1,2}\b", re.IGNORECASE)
+_SEED_DATE_WITHIN = 8
 _BREADCRUMB_XPATH = (
     "//*[contains(translate(concat(@class, ' ', @id, ' ', @aria-label), 'BREADCRUMB', 'breadcrumb'),"
     " 'breadcrumb')]"
 )
 
 
+def parse_seed_layout(html: str, *, source_timezone: str = "UTC") -> ArticleSubmission | None:
+    """The article of a page in the seed's layout; None when the page does not show that layout."""
+    text = html_to_lines(html, time_for_date=False)
+    if not is_seed_layout(text):
+        return None
+    return _parse_lines(text, source_timezone)
+
+
+def is_seed_layout(text: str) -> bool:
+    """Does the page's text (as html_to_lines gives it) open with the seed's `Date:` line?"""
+    lines = text.split("\n", _SEED_DATE_WITHIN + 1)[: _SEED_DATE_WITHIN + 1]
+    return any(_SEED_DATE_LINE.match(line) for line in lines)
+
+
 def parse_html_page(html: str, *, source_timezone: str = "UTC") -> ArticleSubmission:
     """One article from the HTML form of a seed-like page; errors name the line of its rendered text."""
-    text = html_to_lines(html)
+    return _parse_lines(html_to_lines(html), source_timezone)
+
+
+def _parse_lines(text: str, source_timezone: str) -> ArticleSubmission:
     try:
         return parse_text_page(text, source_timezone=source_timezone)
     except FormatError as exc:
@@ -75,8 +100,11 @@ def parse_html_page(html: str, *, source_timezone: str = "UTC") -> ArticleSubmis
         raise FormatError(exc.message, f"{exc.location} of the page's text") from exc
 
 
-def html_to_lines(html: str) -> str:
-    """The page as text in the seed's line structure: one block per line."""
+def html_to_lines(html: str, *, time_for_date: bool = True) -> str:
+    """The page as text in the seed's line structure: one block per line.
+
+    With `time_for_date`, a page without `Date:` text gets one from its `<time>` element.
+    """
     try:
         root = lxml.html.document_fromstring(_CONTROL.sub(" ", _XML_DECLARATION.sub("", html, count=1)))
     except (etree.ParserError, ValueError) as exc:  # an empty document
@@ -94,7 +122,7 @@ def html_to_lines(html: str) -> str:
             node.text = _SPACE.sub(" ", node.text)
         if node.tail:
             node.tail = _SPACE.sub(" ", node.tail)
-    if not _DATE_TEXT.search(root.text_content()):
+    if time_for_date and not _DATE_TEXT.search(root.text_content()):
         _date_from_time_element(root)
     for element in root.iter(*_BLOCKS, "br"):
         element.tail = "\n" + (element.tail or "")

@@ -40,6 +40,7 @@ from schemas.article import ArticleSubmission
 from services.ingest.formats.decoding import decode_text
 from services.ingest.formats.errors import FormatError
 from services.ingest.formats.items import ParsedItem, Withdrawal
+from services.ingest.formats.salvage import Repairs, fill_text, salvaged, take_date
 from services.ingest.formats.zones import time_zone
 from services.text.dateline import strip_lede_dateline
 
@@ -105,6 +106,8 @@ _TAG = re.compile(r"<[^>]*>")
 _BLANK_LINE = re.compile(r"\n[ \t\r\f\v]*\n")
 _URL = re.compile(r"^https?://[^\s/]+", re.IGNORECASE)
 _CANONICAL_ROLES = ("canonical", "url", "web", "weburl", "link", "permalink")
+# Fields whose refusal is the item's own: without them there is no article.
+_PRIMARY_KEYS = frozenset({"headline", "headlines", "body_text", "body_html", "body_xhtml", "bodies"})
 
 
 # --- validation models: only what is mapped, types checked, anything else allowed -------------
@@ -160,7 +163,9 @@ class _Ninjs1(_Common):
     byline: StrictStr | None = None
     body_text: StrictStr | None = None
     body_html: StrictStr | None = None
+    body_xhtml: StrictStr | None = None  # 1.4 and later; Business Wire sends only this
     description_text: StrictStr | None = None
+    description_html: StrictStr | None = None
     subject: list[_Named] = []
     person: list[_Named] = []
     organisation: list[_Named] = []
@@ -250,8 +255,12 @@ def _flatten(model: _Common) -> _Item:
             item.bodies.append(_Block(model.body_text, "text/plain", "", "/body_text"))
         if model.body_html is not None:
             item.bodies.append(_Block(model.body_html, "text/html", "", "/body_html"))
+        if model.body_xhtml is not None:
+            item.bodies.append(_Block(model.body_xhtml, "application/xhtml+xml", "", "/body_xhtml"))
         if model.description_text is not None:
             item.descriptions = [_Block(model.description_text, "text/plain", "", "/description_text")]
+        if model.description_html is not None:
+            item.descriptions.append(_Block(model.description_html, "text/html", "", "/description_html"))
         if model.byline is not None:
             item.byline = (model.byline, "/byline")
         groups: Iterable[list[_Named]] = (
@@ -395,14 +404,6 @@ def _pointer(obj: Any, loc: Sequence[int | str]) -> str:
     return "/" + "/".join(parts)
 
 
-def _moment(value: str, zone: ZoneInfo, location: str) -> datetime:
-    try:
-        moment = datetime.fromisoformat(value.strip())
-    except ValueError as exc:
-        raise FormatError(f"not an ISO 8601 date-time: {value[:60]!r}", location) from exc
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=zone)
-
-
 def _plain(text: str) -> str:
     """Text of an HTML headline: tags dropped, entities resolved, spaces collapsed."""
     return " ".join(html.unescape(_TAG.sub(" ", text)).split())
@@ -470,7 +471,8 @@ def _source(item: _Item) -> tuple[str, str | None]:
 
     The copyright holder is the agency that owns the story and stays the same across its
     revisions, which the article id (source + item uri) needs; an info source is the next
-    best; a `provider` string or {name} (not ninjs, but seen in the wild) after that.
+    best; a `provider` string or {name}, or Superdesk's `source` (not ninjs, but seen in the wild)
+    after that.
     """
     holder = item.model.copyrightholder
     if holder and holder.strip():
@@ -478,37 +480,66 @@ def _source(item: _Item) -> tuple[str, str | None]:
     if item.infosources:
         return item.infosources[0][:2000], f"/{item.names['infosources']}/0/name"
     extra = item.model.model_extra or {}
-    provider = extra.get("provider")
+    provider = extra.get("provider") or extra.get("source")  # `source`: Superdesk's ninjs
     if isinstance(provider, Mapping):
         provider = provider.get("name")
     if isinstance(provider, str) and provider.strip():
-        return provider.strip()[:2000], "/provider"
+        return provider.strip()[:2000], "/provider" if "provider" in extra else "/source"
     return DEFAULT_SOURCE, None
 
 
-def _revision(item: _Item) -> int:
+def _revision(item: _Item, repairs: Repairs) -> int:
+    """The item's `version`; one that is not a positive whole number counts as 1 (said)."""
     raw = item.model.version
     if raw is None:
         return 1
     text = str(raw).strip()
     if not text.isdigit() or int(text) < 1:
-        raise FormatError(f"version must be a positive whole number, not {raw!r}", "/version")
+        repairs.note("field-invalid", "revision", f"/version {raw!r} is not a positive whole number: 1 used")
+        return 1
     return int(text)
 
 
-def _to_item(obj: Mapping[str, Any], version: Version, zone: ZoneInfo) -> ArticleSubmission | Withdrawal:
-    try:
-        model = _MODELS[version].model_validate(obj)
-    except ValidationError as exc:
-        first = exc.errors(include_url=False)[0]
-        raise FormatError(f"ninjs {version}: {first['msg']}", _pointer(obj, first["loc"])) from exc
-    item = _flatten(model)
-    names = item.names
-    origins: dict[str, str] = {}  # submission field -> the ninjs path it came from
+def _validated_model(obj: Mapping[str, Any], version: Version, repairs: Repairs) -> _Common:
+    """The item read by its version's model; a secondary field of the wrong type is dropped (said).
 
+    Only a wrong headline or body is the item's error: without them there is no article.
+    """
+    current = dict(obj)
+    while True:
+        try:
+            return _MODELS[version].model_validate(current)
+        except ValidationError as exc:
+            first = exc.errors(include_url=False)[0]
+            key = str(first["loc"][0]) if first["loc"] else ""
+            pointer = _pointer(current, first["loc"])
+            if key in _PRIMARY_KEYS or key not in current:
+                raise FormatError(f"ninjs {version}: {first['msg']}", pointer) from exc
+            del current[key]
+            repairs.note("field-invalid", key, f"{pointer} refused ({first['msg']}): /{key} dropped")
+
+
+def _to_item(obj: Mapping[str, Any], version: Version, zone: ZoneInfo) -> ArticleSubmission | Withdrawal:
+    repairs = Repairs()
+    item = _flatten(_validated_model(obj, version, repairs))
+    origins: dict[str, str] = {}  # submission field -> the ninjs path it came from
+    fields = {**_identity(item, origins, repairs), **_times(item, zone, repairs, origins)}
+    status = (item.model.pubstatus or "").strip().lower()
+    if status in WITHDRAWN_STATUSES:
+        return _withdrawal(fields, status)
+    fields.update(_content(item, fields["headline"], origins))
+    if not fill_text(fields, repairs):
+        raise FormatError("no headline and no body text: no article here", f"/{_body_name(version)}")
+    try:
+        return salvaged(fields, repairs)
+    except ValidationError as exc:
+        raise _located(exc, origins, version) from exc
+
+
+def _identity(item: _Item, origins: dict[str, str], repairs: Repairs) -> dict[str, Any]:
+    """What names the item: headline, source, URL, item id and revision."""
     plain = _pick(item.headlines, PLAIN_TYPES) or _pick(item.headlines, HTML_TYPES)
     chosen = plain or next((h for h in item.headlines if h.value.strip()), None)
-    headline = _plain(chosen.value) if chosen else ""
     if chosen:
         origins["headline"] = chosen.path
     source, source_path = _source(item)
@@ -517,38 +548,70 @@ def _to_item(obj: Mapping[str, Any], version: Version, zone: ZoneInfo) -> Articl
     url = _canonical_url(item)
     if url:
         origins["canonical_url"] = url[1]
-    revision = _revision(item)
-
-    dates = {
-        attr: _moment(value, zone, f"/{names[attr]}")
-        for attr in ("firstcreated", "versioncreated")
-        if (value := getattr(model, attr)) is not None
+    item_id = _item_id(item, origins)
+    return {
+        "headline": _plain(chosen.value) if chosen else "",
+        "source": {"name": source},
+        "canonical_url": url[0] if url else None,
+        "feed_item_id": item_id,
+        "revision": _revision(item, repairs),
     }
-    published_at = dates.get("firstcreated") or dates.get("versioncreated")
-    if published_at is None:
-        raise FormatError(
-            f"no publication time: give {names['firstcreated']} or {names['versioncreated']}",
-            f"/{names['versioncreated']}",
+
+
+def _item_id(item: _Item, origins: dict[str, str]) -> str | None:
+    """`uri`, else `guid` (Superdesk's ninjs names the item so)."""
+    guid = (item.model.model_extra or {}).get("guid")
+    for value, path in ((item.model.uri, f"/{item.names['uri']}"), (guid, "/guid")):
+        if isinstance(value, str) and value.strip():
+            origins["feed_item_id"] = path
+            return value.strip()
+    return None
+
+
+def _times(item: _Item, zone: ZoneInfo, repairs: Repairs, origins: dict[str, str]) -> dict[str, Any]:
+    """Published (firstcreated, else versioncreated) and updated (versioncreated), when readable."""
+    names = item.names
+    dates: dict[str, datetime] = {}
+    for attr in ("firstcreated", "versioncreated"):
+        moment = take_date(
+            getattr(item.model, attr),
+            zone,
+            repairs,
+            field_name="published_at" if attr == "firstcreated" else "updated_at",
+            element=f"/{names[attr]}",
+            languages=[item.model.language],
         )
-    origins["published_at"] = f"/{names['firstcreated' if 'firstcreated' in dates else 'versioncreated']}"
-    updated_at = dates.get("versioncreated")
-    if updated_at is not None:
+        if moment is not None:
+            dates[attr] = moment
+    first = "firstcreated" if "firstcreated" in dates else "versioncreated"
+    if first in dates:
+        origins["published_at"] = f"/{names[first]}"
+    if "versioncreated" in dates:
         origins["updated_at"] = f"/{names['versioncreated']}"
+    return {"published_at": dates.get(first), "updated_at": dates.get("versioncreated")}
 
-    status = (model.pubstatus or "").strip().lower()
-    if status in WITHDRAWN_STATUSES:
-        if not (model.uri or url or headline):
-            raise FormatError("a withdrawal must name its item: give uri, a URL altid or a headline", "/uri")
+
+def _withdrawal(fields: Mapping[str, Any], status: str) -> Withdrawal:
+    """A canceled or withheld item: its id is all it needs (ninjs kill notices carry little else)."""
+    try:
         return Withdrawal(
-            source=source,
-            headline=headline,
-            published_at=published_at,
+            source=fields["source"]["name"],
             reason=f"pubstatus {status}",
-            feed_item_id=model.uri.strip() if model.uri and model.uri.strip() else None,
-            url=url[0] if url else None,
-            revision=revision,
+            headline=fields["headline"],
+            published_at=fields["published_at"],
+            feed_item_id=fields["feed_item_id"],
+            url=fields["canonical_url"],
+            revision=fields["revision"],
         )
+    except ValueError as exc:
+        raise FormatError(
+            "a withdrawal must name its item: give uri, a URL altid, or a headline and a date", "/uri"
+        ) from exc
 
+
+def _content(item: _Item, headline: str, origins: dict[str, str]) -> dict[str, Any]:
+    """The article's text and what describes it."""
+    model, names = item.model, item.names
     text = _pick(item.bodies, PLAIN_TYPES)
     markup = _pick(item.bodies, HTML_TYPES)
     body = _paragraphs(text.value) if text else []
@@ -560,46 +623,40 @@ def _to_item(obj: Mapping[str, Any], version: Version, zone: ZoneInfo) -> Articl
     if dateline:
         origins["dateline"] = f"/{names['located']}"
     lede_dateline, body = strip_lede_dateline(body)
-    dateline = dateline or lede_dateline
-    others = [
-        h for h in item.headlines if h is not chosen and _plain(h.value) and _plain(h.value) != headline
-    ]
-    second = next((h for h in others if h.role in ("sub", "subheadline", "subtitle")), None)
-    second = second or (others[0] if others else None) or _pick(item.descriptions, PLAIN_TYPES)
-    second = second or _pick(item.descriptions, HTML_TYPES)
+    second = _second_headline(item, headline)
     if second:
         origins["subheadline"] = second.path
     if item.byline:
         origins["bylines"] = item.byline[1]
     if model.language is not None:
         origins["language"] = f"/{names['language']}"
-    if model.uri is not None:
-        origins["feed_item_id"] = f"/{names['uri']}"
-    fields: dict[str, Any] = {
-        "headline": headline,
+    return {
         "subheadline": (_plain(second.value) or None) if second else None,
-        "source": {"name": source},
-        "canonical_url": url[0] if url else None,
         "bylines": _bylines(item.byline[0]) if item.byline else [],
-        "dateline": dateline,
-        "published_at": published_at,
-        "updated_at": updated_at,
+        "dateline": dateline or lede_dateline,
         "language": model.language,
         "body": body,
         "body_html": markup.value if markup else None,
         "tags": item.tags,
-        "revision": revision,
-        "feed_item_id": model.uri,
     }
-    try:
-        return ArticleSubmission.model_validate(fields)
-    except ValidationError as exc:
-        first = exc.errors(include_url=False)[0]
-        loc = first["loc"]
-        target = str(loc[0]) if loc else _named_first(first["msg"], origins)
-        where = origins.get(target, "" if target != "body" else f"/{_body_name(version)}")
-        message = f"the item gives an invalid {target}: {first['msg']}" if loc else first["msg"]
-        raise FormatError(message, where) from exc
+
+
+def _second_headline(item: _Item, headline: str) -> _Block | None:
+    """A sub-headline: a headline marked as one, another headline, else a description."""
+    others = [h for h in item.headlines if _plain(h.value) and _plain(h.value) != headline]
+    second = next((h for h in others if h.role in ("sub", "subheadline", "subtitle")), None)
+    second = second or (others[0] if others else None) or _pick(item.descriptions, PLAIN_TYPES)
+    return second or _pick(item.descriptions, HTML_TYPES)
+
+
+def _located(exc: ValidationError, origins: Mapping[str, str], version: Version) -> FormatError:
+    """The contract's refusal of the article itself, at the ninjs field it came from."""
+    first = exc.errors(include_url=False)[0]
+    loc = first["loc"]
+    target = str(loc[0]) if loc else _named_first(first["msg"], origins)
+    where = origins.get(target, "" if target != "body" else f"/{_body_name(version)}")
+    message = f"the item gives an invalid {target}: {first['msg']}" if loc else first["msg"]
+    return FormatError(message, where)
 
 
 def _named_first(message: str, origins: Mapping[str, str]) -> str:

@@ -26,7 +26,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Iterator, Mapping
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -35,6 +35,8 @@ from pydantic import ValidationError
 
 from schemas.article import ArticleSubmission
 from services.ingest.body_text import BLOCK_TAGS, paragraphs_from_html, sanitize_html
+from services.ingest.formats.charsets import guess_message, undeclared_charset
+from services.ingest.formats.dates import iso8601
 from services.ingest.formats.errors import FormatError
 from services.ingest.formats.items import ParsedItem, Withdrawal
 from services.ingest.formats.safe_xml import (
@@ -46,6 +48,7 @@ from services.ingest.formats.safe_xml import (
     path,
     text_of,
 )
+from services.ingest.formats.salvage import Repairs, fill_text, salvaged, take_date
 from services.ingest.formats.zones import time_zone
 from services.text.dateline import strip_lede_dateline
 
@@ -95,14 +98,11 @@ _VOID = {"br", "hr"}
 _DROPPED = {"media", "script", "style", "head", "title", "object", "iframe", "noscript", "template", "img"}
 _DROPPED |= {"video", "audio", "svg", "math", "form", "button"}
 _DROPPED |= {"h1"}  # an XHTML body's h1 repeats the headline the item already gives
+# An XHTML body's header, nav and footer are the item's furniture (dpa's header: subject list,
+# date, genre and the h1), not its text. NITF has no elements of these names.
+_DROPPED |= {"header", "nav", "footer"}
 _BY_PREFIX = re.compile(r"^\s*(?:by|von|par|por)\s+", re.IGNORECASE)
 _BY_SPLIT = re.compile(r"\s*(?:;|\s&\s|,?\s+and\s+)\s*")
-_DATE = re.compile(
-    r"^(?P<year>\d{4})-?(?P<month>\d{2})-?(?P<day>\d{2})"
-    r"(?:[T ](?P<hour>\d{2}):?(?P<minute>\d{2})(?::?(?P<second>\d{2})(?:[.,](?P<fraction>\d{1,9}))?)?)?"
-    r"\s*(?P<zone>Z|[+-]\d{2}(?::?\d{2})?)?$",
-    re.IGNORECASE,
-)
 _SPACE = re.compile(r"\s+")
 _LANGUAGE_META = ("language", "lang", "dc.language", "content-language")
 # The most specific wording of a subject first: "Heritage" says more than "Arts, Culture ...".
@@ -120,34 +120,13 @@ def feed_datetime(value: str, zone: ZoneInfo, location: str) -> datetime:
     `20250427T121827+0000`, `20250427`), as NITF's `norm` attributes and NewsML-G2 write them.
 
     A time without a zone is read in the source's zone; a date alone is its midnight there.
+    The parsers read dates leniently (services.ingest.formats.dates); this strict reading is
+    for callers that want the standard form or an error.
     """
-    found = _DATE.match(value.strip())
-    if found is None:
+    moment = iso8601(value.strip())
+    if moment is None:
         raise FormatError(f"not an ISO 8601 date-time: {value.strip()[:60]!r}", location)
-    parts = found.groupdict()
-    try:
-        moment = datetime(
-            int(parts["year"]),
-            int(parts["month"]),
-            int(parts["day"]),
-            int(parts["hour"] or 0),
-            int(parts["minute"] or 0),
-            int(parts["second"] or 0),
-            int((parts["fraction"] or "0")[:6].ljust(6, "0")),
-        )
-    except ValueError as exc:
-        raise FormatError(f"impossible date {value.strip()[:60]!r}: {exc}", location) from exc
-    offset = parts["zone"]
-    if offset is None:
-        return moment.replace(tzinfo=zone)
-    if offset.upper() == "Z":
-        return moment.replace(tzinfo=UTC)
-    digits = offset[1:].replace(":", "")
-    hours, minutes = int(digits[:2]), int(digits[2:] or 0)
-    if hours > 23 or minutes > 59:
-        raise FormatError(f"impossible time zone offset {offset!r}", location)
-    delta = timedelta(hours=hours, minutes=minutes)
-    return moment.replace(tzinfo=timezone(-delta if offset[0] == "-" else delta))
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=zone)
 
 
 def byline_people(text: str) -> list[dict[str, str]]:
@@ -186,10 +165,13 @@ def language_tag(value: str | None) -> str | None:
     return value.strip().replace("_", "-") or None
 
 
-def validated(fields: Mapping[str, Any], origins: Mapping[str, str], item_path: str) -> ArticleSubmission:
-    """The submission, or FormatError naming the field and the XML element it came from."""
+def validated(
+    fields: dict[str, Any], origins: Mapping[str, str], item_path: str, repairs: Repairs
+) -> ArticleSubmission:
+    """The submission with refused secondary fields dropped (said), or FormatError naming the
+    field and the XML element it came from when what is refused is the article itself."""
     try:
-        return ArticleSubmission.model_validate(fields)
+        return salvaged(fields, repairs)
     except ValidationError as exc:
         first = exc.errors(include_url=False)[0]
         loc = first["loc"]
@@ -277,9 +259,12 @@ def _all(element: etree._Element | None, *steps: str) -> Iterator[etree._Element
 
 
 def _language(root: etree._Element, head: etree._Element | None) -> tuple[str | None, str | None]:
+    """xml:lang (or lang) on the root, head or body, else the root's `baselang`, else a <meta>."""
     for element in (root, head, _descend(root, "body"), _descend(root, "body", "body.content")):
         if element is not None and (lang := element.get(XML_LANG) or element.get("lang")):
             return language_tag(lang), path(element) + "/@xml:lang"
+    if lang := root.get("baselang"):
+        return language_tag(lang), path(root) + "/@baselang"
     for meta in _all(head, "meta"):
         if (meta.get("name") or "").strip().lower() in _LANGUAGE_META:
             return language_tag(meta.get("content")), path(meta) + "/@content"
@@ -302,8 +287,13 @@ def _source(head: etree._Element | None) -> tuple[str, str | None]:
 
 
 def _published(
-    head: etree._Element | None, body_head: etree._Element | None, zone: ZoneInfo
-) -> tuple[datetime, str] | None:
+    head: etree._Element | None,
+    body_head: etree._Element | None,
+    zone: ZoneInfo,
+    repairs: Repairs,
+    origins: dict[str, str],
+) -> dict[str, datetime | None]:
+    """The first readable of date.issue, date.release, story.date and pubdata; None when none is."""
     candidates = [
         *((e, "norm") for e in _all(head, "docdata", "date.issue")),
         *((e, "norm") for e in _all(head, "docdata", "date.release")),
@@ -311,11 +301,12 @@ def _published(
         *((e, "date.publication") for e in _all(head, "pubdata")),
     ]
     for element, attribute in candidates:
-        value = (element.get(attribute) or "").strip()
-        if value:
-            where = f"{path(element)}/@{attribute}"
-            return feed_datetime(value, zone, where), where
-    return None
+        where = f"{path(element)}/@{attribute}"
+        moment = take_date(element.get(attribute), zone, repairs, field_name="published_at", element=where)
+        if moment is not None:
+            origins["published_at"] = where
+            return {"published_at": moment}
+    return {"published_at": None}
 
 
 def _bylines(body_head: etree._Element | None) -> tuple[list[dict[str, str]], str | None]:
@@ -334,8 +325,27 @@ def _bylines(body_head: etree._Element | None) -> tuple[list[dict[str, str]], st
                         entry["place"] = place[:200]
                     people.append(entry)
         else:
-            people.extend(byline_people(text_of(byline)))
+            people.extend(_titled(byline_people(_own_text(byline)), title))
     return people[:50], where
+
+
+def _own_text(byline: etree._Element) -> str:
+    """The byline's text without its title and place (`By BERNARD CONDON<byttl>AP ...</byttl>`)."""
+    parts = [byline.text or ""]
+    for node in byline:
+        if local_name(node) not in ("byttl", "location"):
+            parts.append(text_of(node))
+        parts.append(node.tail or "")
+    return " ".join(" ".join(parts).split())
+
+
+def _titled(people: list[dict[str, str]], title: str | None) -> list[dict[str, str]]:
+    """The byline's `byttl` as the role of writers the text gave no role of their own."""
+    if title:
+        for person in people:
+            if person["role"] == "writer":
+                person["role"] = title[:200]
+    return people
 
 
 def _withdrawn(docdata: etree._Element | None) -> str | None:
@@ -354,78 +364,99 @@ def _withdrawn(docdata: etree._Element | None) -> str | None:
     return None
 
 
-def _revision(docdata: etree._Element | None) -> tuple[int, str | None]:
+def _revision(docdata: etree._Element | None, repairs: Repairs) -> tuple[int, str | None]:
+    """du-key@version; one that is not a positive whole number counts as 1 (said)."""
     key = _descend(docdata, "du-key")
     raw = (key.get("version") or "").strip() if key is not None else ""
     if key is None or not raw:
         return 1, None
     where = path(key) + "/@version"
     if not raw.isdigit() or int(raw) < 1:
-        raise FormatError(f"du-key version must be a positive whole number, not {raw[:40]!r}", where)
+        repairs.note(
+            "field-invalid", "revision", f"{where} {raw[:40]!r} is not a positive whole number: 1 used"
+        )
+        return 1, None
     return int(raw), where
 
 
 def _subheadline(hedline: etree._Element | None, body_head: etree._Element | None) -> tuple[str, str] | None:
-    """`hl2`, else the abstract when it fits the field: an over-long abstract is a summary, not a deck."""
+    """`hl2`, else the abstract when it fits the field: an over-long abstract is a summary, not a deck.
+
+    An hl2 that repeats hl1 (AP keeps the original headline there) says nothing more.
+    """
+    headline = next((text_of(h) for h in _all(hedline, "hl1") if text_of(h)), "")
     for element in [*_all(hedline, "hl2"), *_all(body_head, "abstract")]:
         text = text_of(element)
-        if text and len(text) <= _MAX_SUBHEADLINE:
+        if text and text != headline and len(text) <= _MAX_SUBHEADLINE:
             return text, path(element)
     return None
 
 
-def _article(root: etree._Element, zone: ZoneInfo) -> ArticleSubmission | Withdrawal:
+def _article(root: etree._Element, zone: ZoneInfo, repairs: Repairs) -> ArticleSubmission | Withdrawal:
     head = child(root, "head")
     body_head = _descend(root, "body", "body.head")
     docdata = _descend(head, "docdata")
-    hedline = _descend(body_head, "hedline")
     origins: dict[str, str] = {}
+    fields = {**_identity(root, origins, repairs), **_published(head, body_head, zone, repairs, origins)}
+    reason = _withdrawn(docdata)
+    if reason is not None:
+        return _withdrawal(root, fields, reason)
+    fields.update(_content(root, origins))
+    if not fill_text(fields, repairs):
+        where = path(body_head, below="hedline/hl1") if body_head is not None else path(root, below="body")
+        raise FormatError("no headline and no body text: the document holds no article", where)
+    return validated(fields, origins, path(root), repairs)
 
-    headline_element = next(
-        (e for e in [*_all(hedline, "hl1"), *_all(head, "title")] if text_of(e)),
-        None,
-    )
-    headline = text_of(headline_element) if headline_element is not None else ""
+
+def _identity(root: etree._Element, origins: dict[str, str], repairs: Repairs) -> dict[str, Any]:
+    """What names the article: the headline (hl1, else the title), doc-id, source and revision."""
+    head = child(root, "head")
+    docdata = _descend(head, "docdata")
+    hedline = _descend(root, "body", "body.head", "hedline")
+    headline_element = next((e for e in [*_all(hedline, "hl1"), *_all(head, "title")] if text_of(e)), None)
     if headline_element is not None:
         origins["headline"] = path(headline_element)
     doc_id = _descend(docdata, "doc-id")
     feed_item_id = None
     if doc_id is not None:
         feed_item_id = " ".join((doc_id.get("id-string") or "").split()) or None
-    if doc_id is not None:
         origins["feed_item_id"] = path(doc_id) + "/@id-string"
     source, source_at = _source(head)
     if source_at:
         origins["source"] = source_at
-    revision, revision_at = _revision(docdata)
+    revision, revision_at = _revision(docdata, repairs)
     if revision_at:
         origins["revision"] = revision_at
-    published = _published(head, body_head, zone)
-    if published is None:
-        where = path(docdata) if docdata is not None else path(root, below="head/docdata")
-        raise FormatError("no publication time: give docdata/date.issue@norm", f"{where}/date.issue")
-    published_at, origins["published_at"] = published
+    return {
+        "headline": text_of(headline_element) if headline_element is not None else "",
+        "source": {"name": source},
+        "revision": revision,
+        "feed_item_id": feed_item_id,
+    }
 
-    reason = _withdrawn(docdata)
-    if reason is not None:
-        if not (feed_item_id or headline):
-            raise FormatError(
-                "a withdrawal must name its item: give doc-id@id-string", path(root, below="head")
-            )
+
+def _withdrawal(root: etree._Element, fields: Mapping[str, Any], reason: str) -> Withdrawal:
+    try:
         return Withdrawal(
-            source=source,
-            headline=headline,
-            published_at=published_at,
+            source=fields["source"]["name"],
             reason=reason,
-            feed_item_id=feed_item_id,
-            revision=revision,
+            headline=fields["headline"],
+            published_at=fields["published_at"],
+            feed_item_id=fields["feed_item_id"],
+            revision=fields["revision"],
         )
-    if not headline:
-        where = (
-            path(hedline, below="hl1") if hedline is not None else path(root, below="body/body.head/hedline")
-        )
-        raise FormatError("no headline: give body.head/hedline/hl1 or head/title", where)
+    except ValueError as exc:
+        raise FormatError(
+            "a withdrawal must name its item: give doc-id@id-string, or a headline and a date",
+            path(root, below="head"),
+        ) from exc
 
+
+def _content(root: etree._Element, origins: dict[str, str]) -> dict[str, Any]:
+    """The article's text and what describes it."""
+    head = child(root, "head")
+    body_head = _descend(root, "body", "body.head")
+    hedline = _descend(body_head, "hedline")
     body, body_html = nitf_body(root)
     content = _descend(root, "body", "body.content")
     origins["body"] = origins["body_html"] = (
@@ -445,42 +476,37 @@ def _article(root: etree._Element, zone: ZoneInfo) -> ArticleSubmission | Withdr
     language, language_at = _language(root, head)
     if language_at:
         origins["language"] = language_at
-    tags = [(k.get("key") or "") for k in _all(docdata, "key-list", "keyword")]
-    for subject in _all(head, "tobject", "tobject.subject"):
-        tags.append(
-            next(
-                (
-                    value
-                    for attribute in _SUBJECT_ATTRIBUTES
-                    if (value := (subject.get(attribute) or "").strip())
-                ),
-                "",
-            )
-        )
-    fields: dict[str, Any] = {
-        "headline": headline,
+    return {
         "subheadline": subheadline[0] if subheadline else None,
-        "source": {"name": source},
         "bylines": bylines,
         "dateline": dateline or lede_dateline,
-        "published_at": published_at,
         "language": language,
         "body": body,
         "body_html": body_html or None,
-        "tags": unique_tags(tags),
-        "revision": revision,
-        "feed_item_id": feed_item_id,
+        "tags": _tags(head),
     }
-    return validated(fields, origins, path(root))
+
+
+def _tags(head: etree._Element | None) -> list[str]:
+    """Keywords, then each subject's most specific wording."""
+    tags = [(k.get("key") or "") for k in _all(head, "docdata", "key-list", "keyword")]
+    for subject in _all(head, "tobject", "tobject.subject"):
+        wordings = (v for attribute in _SUBJECT_ATTRIBUTES if (v := (subject.get(attribute) or "").strip()))
+        tags.append(next(wordings, ""))
+    return unique_tags(tags)
 
 
 def parse_nitf(data: bytes, *, charset: str | None = None, source_timezone: str = "UTC") -> list[ParsedItem]:
     """One entry for a NITF document: the article, its withdrawal, or the FormatError it gives."""
     zone = time_zone(source_timezone)
-    root = parse_xml(data, charset)
+    repairs = Repairs()
+    guessed = undeclared_charset(data, charset)  # declared charsets win; see charsets.py
+    if guessed:
+        repairs.note("charset-guessed", None, guess_message(guessed))
+    root = parse_xml(data, charset or guessed)
     if local_name(root) != "nitf":
         raise FormatError(f"not a NITF document: the root element is <{local_name(root) or '?'}>", "document")
     try:
-        return [_article(root, zone)]
+        return [_article(root, zone, repairs)]
     except FormatError as error:
         return [error]

@@ -8,8 +8,9 @@ recognisable structure) raises FormatError instead.
 Specific types name their format. Generic ones (`application/json`,
 `application/xml`, `text/xml`, `application/octet-stream`) are sniffed: JSON is
 ninjs; for XML the root element decides (`nitf`, `newsMessage`/`newsItem`,
-`rss`/`RDF`/`feed`, `html`). HTML is first read as a page in the seed's layout,
-and when it is not one, by the generic article extractor.
+`rss`/`RDF`/`feed`, `html`). HTML is read as a page in the seed's layout only when
+it shows that layout's own anchor (html_page.py); every other page goes to the generic
+article extractor.
 """
 
 from __future__ import annotations
@@ -23,11 +24,12 @@ from services.ingest.formats.decoding import decode_text
 from services.ingest.formats.errors import FormatError
 from services.ingest.formats.feed import parse_feed
 from services.ingest.formats.generic_html import parse_generic_html
-from services.ingest.formats.html_page import parse_html_page
+from services.ingest.formats.html_page import parse_seed_layout
 from services.ingest.formats.items import ParsedItem
 from services.ingest.formats.newsml_g2 import parse_newsml_g2
 from services.ingest.formats.ninjs import parse_ninjs
 from services.ingest.formats.nitf import parse_nitf
+from services.ingest.formats.safe_xml import xml_encoding
 from services.ingest.formats.text_page import parse_text_page
 
 # data, the declared charset (None when the Content-Type gives none), the source time zone
@@ -46,11 +48,15 @@ def _text_page(data: bytes, charset: str | None, source_timezone: str) -> list[P
 
 
 def _html(data: bytes, charset: str | None, source_timezone: str) -> list[ParsedItem]:
-    """A page in the seed's layout when it is one, else any article page."""
+    """A page in the seed's layout when it shows that layout's markers, else any article page."""
     try:
-        return [parse_html_page(decode_text(data, charset), source_timezone=source_timezone)]
-    except (FormatError, ValidationError):
-        return parse_generic_html(data, charset=charset, source_timezone=source_timezone)
+        text: str | None = decode_text(data, charset)
+    except FormatError:  # the generic parser also reads a `<meta charset>`
+        text = None
+    seed = parse_seed_layout(text, source_timezone=source_timezone) if text is not None else None
+    if seed is not None:
+        return [seed]
+    return parse_generic_html(data, charset=charset, source_timezone=source_timezone)
 
 
 FORMATS: dict[str, Parser] = {
@@ -78,15 +84,15 @@ BY_TYPE: dict[str, str] = {
 }
 GENERIC_TYPES = ("application/json", "application/xml", "text/xml", "application/octet-stream")
 
-_ROOT = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?([A-Za-z_][\w.-]*)[\s/>]")
+_ROOT = re.compile(r"<(?:[A-Za-z_][\w.-]*:)?([A-Za-z_][\w.-]*)[\s/>]")
 _ROOTS = {
-    b"nitf": "nitf",
-    b"newsMessage": "newsml-g2",
-    b"newsItem": "newsml-g2",
-    b"rss": "feed",
-    b"RDF": "feed",
-    b"feed": "feed",
-    b"html": "html",
+    "nitf": "nitf",
+    "newsMessage": "newsml-g2",
+    "newsItem": "newsml-g2",
+    "rss": "feed",
+    "RDF": "feed",
+    "feed": "feed",
+    "html": "html",
 }
 
 
@@ -104,17 +110,21 @@ def media_type_and_charset(content_type: str) -> tuple[str, str | None]:
     return media.lower(), charset
 
 
-def sniff(data: bytes) -> str:
-    """The format of a document sent with a generic type, from its first bytes."""
-    head = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
-    if head[:1] in (b"{", b"["):
+def sniff(data: bytes, charset: str | None = None) -> str:
+    """The format of a document sent with a generic type, from its first characters.
+
+    They are read in the encoding the XML parsers will use, so that a UTF-16, UTF-32 or
+    EBCDIC document is told by its root element like any other.
+    """
+    head = data[:4096].decode(xml_encoding(data, charset), "replace").lstrip("\ufeff \t\r\n")
+    if head[:1] in ("{", "["):
         return "ninjs"
     # Skip the XML declaration, comments, processing instructions and the doctype.
-    body = re.sub(rb"<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^>]*>", b"", head, flags=re.S)
+    body = re.sub(r"<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^>]*>", "", head, flags=re.S)
     match = _ROOT.search(body)
-    if head[:1] == b"<" and match and match.group(1) in _ROOTS:
+    if head[:1] == "<" and match and match.group(1) in _ROOTS:
         return _ROOTS[match.group(1)]
-    if head[:1] == b"<" and match and match.group(1).lower() == b"html":
+    if head[:1] == "<" and match and match.group(1).lower() == "html":
         return "html"
     raise FormatError("cannot tell the format: send a specific Content-Type", "document")
 
@@ -124,7 +134,7 @@ def parse_raw(data: bytes, content_type: str, *, source_timezone: str = "UTC") -
     if media in BY_TYPE:
         name = BY_TYPE[media]
     elif media in GENERIC_TYPES:
-        name = sniff(data)
+        name = sniff(data, charset)
     else:
         raise FormatError(f"no parser for {media or 'an empty Content-Type'}", None)
     try:
