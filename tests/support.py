@@ -281,3 +281,19 @@ class FreezableProxy:
                 sink.sendall(data)
         except OSError:
             pass
+
+
+KEY = {"X-API-Key": "test-secret"}
+
+
+def ingest_settings(kafka_bootstrap: str, **overrides: object) -> Any:
+    """Ingest's settings for a test app on the test Kafka, with the key KEY carries."""
+    from services.ingest.settings import IngestSettings
+
+    values: dict[str, object] = {
+        "kafka_bootstrap": kafka_bootstrap,
+        "api_keys": {"tests": "test-secret"},
+        "publish_timeout_s": 5.0,
+        **overrides,
+    }
+    return IngestSettings.model_validate(values)

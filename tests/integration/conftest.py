@@ -67,6 +67,14 @@ def es_url(infra: InfraSettings) -> str:
     return infra.es_url
 
 
+@pytest.fixture(scope="session")
+def session_logs_dir() -> str:
+    """logs_dir for fixtures that outlive one test (a platform a module shares)."""
+    path = _test_state_dir() / "service-logs"
+    path.mkdir(parents=True, exist_ok=True)
+    return str(path)
+
+
 @pytest.fixture
 def logs_dir() -> str:
     path = _test_state_dir() / "service-logs"

@@ -12,8 +12,7 @@ from fastapi.testclient import TestClient
 from schemas.control import ControlNotice
 from services.common.topics import CONTROL, RAW
 from services.ingest.api import create_app
-from tests.integration.test_ingest_kafka import KEY, ingest_settings
-from tests.support import read_topic, wait_until
+from tests.support import KEY, ingest_settings, read_topic, wait_until
 
 FORMATS = Path(__file__).resolve().parents[1] / "fixtures" / "formats"
 GENERIC = {".xml": "application/xml", ".json": "application/json", ".html": "text/html"}

@@ -13,20 +13,7 @@ from fastapi.testclient import TestClient
 from schemas.article import RawArticle
 from services.common.topics import RAW
 from services.ingest.api import create_app
-from services.ingest.settings import IngestSettings
-from tests.support import read_topic, submission, wait_until
-
-KEY = {"X-API-Key": "test-secret"}
-
-
-def ingest_settings(kafka_bootstrap: str, **overrides: object) -> IngestSettings:
-    values: dict[str, object] = {
-        "kafka_bootstrap": kafka_bootstrap,
-        "api_keys": {"tests": "test-secret"},
-        "publish_timeout_s": 5.0,
-        **overrides,
-    }
-    return IngestSettings.model_validate(values)
+from tests.support import KEY, ingest_settings, read_topic, submission, wait_until
 
 
 @pytest.fixture

@@ -10,8 +10,7 @@ from infra.servers import kafka
 from infra.settings import InfraSettings
 from services.common.topics import RAW
 from services.ingest.api import create_app
-from tests.integration.test_ingest_kafka import KEY, ingest_settings
-from tests.support import read_topic, submission, wait_until
+from tests.support import KEY, ingest_settings, read_topic, submission, wait_until
 
 
 def test_broker_down_means_503_and_nothing_claimed_then_recovery(infra: InfraSettings) -> None:

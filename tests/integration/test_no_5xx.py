@@ -12,8 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from services.ingest.api import create_app
-from tests.integration.test_ingest_kafka import KEY, ingest_settings
-from tests.support import submission, wait_until
+from tests.support import KEY, ingest_settings, submission, wait_until
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=30),

@@ -34,7 +34,6 @@ from services.common.topics import (
     RAW,
     RECORD_OVERHEAD,
 )
-from tests.integration.conftest import _test_state_dir
 from tests.support import (
     enriched_article,
     free_port,
@@ -80,8 +79,8 @@ class Platform:
 
 
 @pytest.fixture(scope="module")
-def platform(infra: InfraSettings) -> Iterator[Platform]:
-    logs_dir = str(_test_state_dir() / "service-logs")
+def platform(infra: InfraSettings, session_logs_dir: str) -> Iterator[Platform]:
+    logs_dir = session_logs_dir
     ports = {"ingest": free_port(), "enrich": free_port(), "index": free_port()}
     env = {
         "WIRESTREAM_KAFKA_BOOTSTRAP": infra.kafka_bootstrap,

@@ -25,8 +25,7 @@ from services.common.topics import CONTROL, RAW
 from services.ingest.api import create_app
 from services.ingest.formats.items import Withdrawal
 from services.ingest.formats.registry import parse_raw
-from tests.integration.test_ingest_kafka import KEY, ingest_settings
-from tests.support import read_topic, wait_until
+from tests.support import KEY, ingest_settings, read_topic, wait_until
 
 FORMATS = Path(__file__).resolve().parents[2].parent / "shared" / "formats"
 MANIFEST = FORMATS / "MANIFEST.tsv"

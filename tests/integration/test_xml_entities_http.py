@@ -12,8 +12,7 @@ from fastapi.testclient import TestClient
 from schemas.article import RawArticle
 from services.common.topics import RAW
 from services.ingest.api import create_app
-from tests.integration.test_ingest_kafka import KEY, ingest_settings
-from tests.support import read_topic, wait_until
+from tests.support import KEY, ingest_settings, read_topic, wait_until
 
 REFUSED_HEADLINE = "Tide gauge at Skerrymore stops reporting"
 ACCEPTED_HEADLINE = "Tide gauge at Skerrymore reports again"

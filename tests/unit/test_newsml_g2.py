@@ -17,7 +17,7 @@ from schemas.article import ArticleSubmission
 from services.ingest.formats.errors import FormatError
 from services.ingest.formats.items import ParsedItem, Skipped, Withdrawal
 from services.ingest.formats.newsml_g2 import parse_newsml_g2
-from tests.unit.test_nitf import BILLION_LAUGHS, XXE, Mutation, check_golden, fuzz, mutations
+from tests.formats_support import BILLION_LAUGHS, XXE, Mutation, check_golden, fuzz, mutations
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "formats" / "newsml_g2"
 DOCUMENTS = sorted(FIXTURES.glob("*.xml"))

@@ -10,43 +10,12 @@ from schemas.article import ArticleSubmission, Contributor, SidebarItem
 from services.ingest.formats.errors import FormatError
 from services.ingest.formats.registry import parse_raw
 from services.ingest.formats.text_page import parse_text_page
+from tests.formats_support import CRANES, CRANES_LINES, cranes
 
 SEED = Path(__file__).resolve().parents[3] / "shared" / "seeds" / "000_5ccf344fef08e2a4.txt"
 HARBOUR = (Path(__file__).resolve().parents[1] / "fixtures" / "page_harbour.txt").read_text()
 
 # Invented, in the seed's layout.
-CRANES = """\
-Current:Home > Science > NatureVolunteers count a record flock of cranes at the lagoon -Valley Ledger
-Volunteers count a record flock of cranes at the lagoon
-View
-Date:2025-11-02 07:45:10
-GROSSETO, Italy (AP) -- Volunteers counted more than 4,000 common cranes resting at the lagoon on Saturday.
-The birds stop over on their way south, and a mild autumn kept them longer than usual, the coordinator said.
-\u201cWe ran out of tally sheets before noon,\u201d one volunteer said.
-Farmers have been asked to leave stubble in harvested fields until December.
-___
-Associated Press writers Marta Bellini in Grosseto, Italy, and Tom Reyes in Rome contributed to this report.
-veryGood! (1,204)
-Related
-- Storks return early to northern nesting towers
-- A quiet year for the lagoon's flamingos
-Ranking
-- Volunteers count a record flock of cranes at the lagoon
-- Ferry timetable changes for the winter
-Recommendation
-Why cranes fly in V formations
-Wetland restoration reaches its second phase
-"""
-CRANES_LINES = CRANES.splitlines()
-
-
-def cranes(*, drop: tuple[int, ...] = (), replace: dict[int, str] | None = None) -> str:
-    """CRANES with lines (1-based) dropped or replaced."""
-    replace = replace or {}
-    kept = [replace.get(n, line) for n, line in enumerate(CRANES_LINES, start=1) if n not in drop]
-    return "\n".join(kept) + "\n"
-
-
 # --- the seed -------------------------------------------------------------------------------------
 
 

@@ -21,6 +21,7 @@ from services.ingest.formats.errors import FormatError
 from services.ingest.formats.registry import parse_raw
 from services.ingest.formats.text_page import parse_text_page
 from services.ingest.intake import to_raw_article
+from tests.formats_support import CRANES, cranes
 
 SHARED = Path(__file__).resolve().parents[3] / "shared"
 CORPUS = SHARED / "corpus" / "articles.jsonl"
@@ -192,8 +193,6 @@ def test_lines_a_scrape_broke_inside_sentences_are_joined() -> None:
 
 
 def test_the_seed_layout_without_its_date_line_gives_the_same_article_undated() -> None:
-    from tests.unit.test_text_page import CRANES, cranes
-
     dated, undated = parse_text_page(CRANES), parse_text_page(cranes(drop=(4,)))
     assert undated.published_at is None
     assert undated.model_dump(exclude={"published_at"}) == dated.model_dump(exclude={"published_at"})
