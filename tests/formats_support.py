@@ -1,7 +1,7 @@
 """What the format parsers' tests share: goldens, hostile XML and document mutations.
 
 Regenerate the goldens after a deliberate mapping change with
-`XML_FORMATS_REGENERATE=1 .venv/bin/python -m pytest tests/unit`, then read the diff.
+`XML_FORMATS_REGENERATE=1 .venv/bin/python -m pytest tests/unit/test_parser_contract.py`, then read the diff.
 """
 
 from __future__ import annotations

@@ -1,7 +1,5 @@
-"""The NewsML-G2 parser: goldens, per-item errors with their paths, hostile XML, encodings, fuzzing.
-
-Goldens are regenerated as described in tests/unit/test_nitf.py.
-"""
+"""The NewsML-G2 parser: per-item errors with their paths, hostile XML, encodings (goldens and
+fuzzing: test_parser_contract.py)."""
 
 from __future__ import annotations
 
@@ -10,14 +8,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 from schemas.article import ArticleSubmission
 from services.ingest.formats.errors import FormatError
 from services.ingest.formats.items import ParsedItem, Skipped, Withdrawal
 from services.ingest.formats.newsml_g2 import parse_newsml_g2
-from tests.formats_support import BILLION_LAUGHS, XXE, Mutation, check_golden, fuzz, mutations
+from tests.formats_support import BILLION_LAUGHS, XXE
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "formats" / "newsml_g2"
 DOCUMENTS = sorted(FIXTURES.glob("*.xml"))
@@ -80,14 +76,6 @@ def test_a_package_gives_its_text_skips_the_rest_and_withdraws_by_guid() -> None
         reason="pubstatus canceled",
         feed_item_id="urn:example:tessel:text:bridge-closure",
         revision=2,
-    )
-
-
-@pytest.mark.parametrize("path", DOCUMENTS, ids=lambda p: p.stem)
-def test_golden(path: Path) -> None:
-    check_golden(
-        parse_newsml_g2(path.read_bytes(), source_timezone="Europe/London"),
-        path.with_suffix(".expected.json"),
     )
 
 
@@ -300,9 +288,3 @@ def test_latin1_document_with_a_declaration() -> None:
 
 
 # --- fuzzing -------------------------------------------------------------------------------------
-
-
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.sampled_from(DOCUMENTS), st.lists(mutations(), min_size=1, max_size=3))
-def test_mutated_documents_give_items_or_format_errors(path: Path, damage: list[Mutation]) -> None:
-    fuzz(parse_newsml_g2, path.read_bytes(), damage)
