@@ -18,7 +18,8 @@ keyed by article id, the enriched topic is compacted and the indexer writes with
 external versions, so a replay after a crash is harmless.
 
 A message that fails a step goes to `articles.dlq` with the step, error and original
-bytes, and the stream goes on.
+bytes, and the stream goes on. Those rules are services/enrich/stages.py; this module only
+wires Faust's topics, table and acknowledgements to them.
 """
 
 from __future__ import annotations
@@ -28,21 +29,15 @@ import functools
 import logging
 import time
 from collections import deque
-from collections.abc import Awaitable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import faust
 from aiokafka.errors import KafkaError
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
-from pydantic import ValidationError
 
-from schemas.article import RawArticle
-from schemas.engagement import EngagementEvent
-from schemas.enriched import AnalysedArticle
 from services.common.dead_letters import dead_letter
-from services.common.errors import Transient
+from services.common.errors import ModelFailure, ModelUnavailable, PublishUnavailable
 from services.common.logging import logging_dict_config
 from services.common.probes import tcp_reachable
 from services.common.progress import Progress
@@ -54,16 +49,19 @@ from services.common.topics import (
     LINKS,
     MAX_RECORD_BYTES,
     RAW,
-    RecordTooLarge,
+    TopicSpec,
 )
-from services.enrich.linking import LinkOutcome, apply_engagement, link
 from services.enrich.mentions import Found
-from services.enrich.model_process import ModelFailure, ModelProcess, ModelUnavailable
-from services.enrich.pipeline import PreparedBatch, finish, load_lookups, prepare
-from services.enrich.recent import RecentArticle, RecentArticles
+from services.enrich.model_process import ModelProcess
+from services.enrich.pipeline import load_lookups
+from services.enrich.recent import RecentArticles
 from services.enrich.settings import EnrichSettings
+from services.enrich.stages import AnalyseStage, LinkingState, LinkStage, Message, RawBatch
 
 log = logging.getLogger(__name__)
+
+# The topics the stages write besides articles.analysed, which the link agent also reads.
+OUTPUTS = (ENRICHED, LINKS, DLQ)
 
 # Raw batches between being read and being published: one in the model, the others queued.
 IN_FLIGHT_BATCHES = 3
@@ -97,18 +95,6 @@ class EnrichMetrics:
         self.recent = Gauge(
             "wirestream_enrich_recent_articles", "Articles held for linking.", registry=self.registry
         )
-
-
-@dataclass(frozen=True)
-class RawBatch:
-    """One batch from articles.raw: its events, the articles read from them, the unreadable
-    ones with their errors, and the readable ones prepared for the model."""
-
-    events: list[faust.EventT]
-    parsed: list[tuple[faust.EventT, RawArticle]]
-    unreadable: list[tuple[faust.EventT, ValidationError]]
-    prepared: PreparedBatch
-    read_at: float
 
 
 # RocksDB's memory: Faust's defaults (3 x 64 MB write buffers, a 2 GB block cache) are
@@ -151,9 +137,6 @@ def create_app(settings: EnrichSettings, model: ModelProcess | None = None) -> f
     engagement_topic = app.topic(
         ENGAGEMENT.name, key_type=bytes, value_type=bytes, partitions=ENGAGEMENT.partitions
     )
-    enriched_topic = app.topic(ENRICHED.name, key_type=bytes, value_type=bytes)
-    links_topic = app.topic(LINKS.name, key_type=bytes, value_type=bytes)
-    dlq_topic = app.topic(DLQ.name, key_type=bytes, value_type=bytes)
     # One partition, like the topics that write it: it lives where linking runs.
     # Keys are article ids and values RecentArticle JSON, both as str: a table's codec follows
     # its key and value types (json for plain types), in writes and in changelog recovery alike.
@@ -164,18 +147,18 @@ def create_app(settings: EnrichSettings, model: ModelProcess | None = None) -> f
     metrics = EnrichMetrics()
     model = model or ModelProcess(cpus=settings.model_cpus)
     load_lookups()
-    recent = RecentArticles(settings.recent_window, settings.near_duplicate_threshold)
-    state = {"agents_running": 0, "rebuild": True, "recovered": False, "model_ready": False}
-    # Each agent's events taken and finished, for /readyz: an agent can run and get nowhere.
-    progress = {name: Progress(settings.stall_after_s) for name in ("analyse", "link", "count-engagement")}
+    topics = {
+        spec.name: app.topic(spec.name, key_type=bytes, value_type=bytes) for spec in (ENRICHED, LINKS, DLQ)
+    }
+    topics[ANALYSED.name] = analysed_topic
 
-    @app.on_partitions_assigned.connect  # type: ignore[arg-type]
-    async def _forget_moved(sender: Any, assigned: Any, *args: Any, **kwargs: Any) -> None:
-        for agent in progress.values():  # the whole new assignment: what is not in it moved
-            agent.retain(assigned)
+    async def send(spec: TopicSpec, key: bytes, value: bytes) -> None:
+        try:
+            await topics[spec.name].send(key=key, value=value)
+        except KafkaError as exc:
+            raise PublishUnavailable(f"Kafka did not take the record for {spec.name}: {exc}") from exc
 
-    async def to_dlq(event: faust.EventT, step: str, error: BaseException) -> None:
-        message = event.message
+    async def to_dlq(message: Message, step: str, error: BaseException) -> None:
         metrics.dead_letters.labels(step).inc()
         letter = dead_letter(
             "enrich",
@@ -191,7 +174,23 @@ def create_app(settings: EnrichSettings, model: ModelProcess | None = None) -> f
         log.warning(
             "dead letter", extra={"step": step, "offset": message.offset, "error": letter.error_class}
         )
-        await dlq_topic.send(key=message.key, value=letter.model_dump_json().encode())
+        await send(DLQ, message.key or b"", letter.model_dump_json().encode())
+
+    analyser = AnalyseStage(send, to_dlq, words_per_minute=settings.words_per_minute)
+    linking = LinkStage(
+        LinkingState(RecentArticles(settings.recent_window, settings.near_duplicate_threshold), recent_table),
+        send,
+        to_dlq,
+        settings.links,
+    )
+    state = {"agents_running": 0, "recovered": False, "model_ready": False}
+    # Each agent's events taken and finished, for /readyz: an agent can run and get nowhere.
+    progress = {name: Progress(settings.stall_after_s) for name in ("analyse", "link", "count-engagement")}
+
+    @app.on_partitions_assigned.connect  # type: ignore[arg-type]
+    async def _forget_moved(sender: Any, assigned: Any, *args: Any, **kwargs: Any) -> None:
+        for agent in progress.values():  # the whole new assignment: what is not in it moved
+            agent.retain(assigned)
 
     @app.on_before_shutdown.connect  # type: ignore[arg-type]
     async def _stop_model(sender: Any, *args: Any, **kwargs: Any) -> None:
@@ -199,21 +198,8 @@ def create_app(settings: EnrichSettings, model: ModelProcess | None = None) -> f
 
     @app.on_rebalance_complete.connect  # type: ignore[arg-type]  # mode's receiver type is narrower than its calls
     async def _state_moved(sender: Any, *args: Any, signal: Any, **kwargs: Any) -> None:
-        state["rebuild"] = True  # the table may hold other partitions now: rebuild the lookups
+        linking.state.invalidate()  # the table may hold other partitions now: rebuild the lookups
         state["recovered"] = True
-
-    def ensure_state() -> None:
-        if state["rebuild"]:
-            recent.rebuild(RecentArticle.model_validate_json(value) for value in recent_table.values())
-            state["rebuild"] = False
-            log.info("linking state rebuilt", extra={"articles": len(recent)})
-
-    def persist(records: list[RecentArticle], dropped: list[str]) -> None:
-        for record in records:
-            recent_table[record.id] = record.model_dump_json()
-        for article_id in dropped:
-            recent_table.pop(article_id, None)
-        metrics.recent.set(len(recent))
 
     @app.agent(raw_topic, name="analyse")
     async def analyse(stream: faust.StreamT[bytes]) -> None:
@@ -240,10 +226,10 @@ def create_app(settings: EnrichSettings, model: ModelProcess | None = None) -> f
             async for events in stream.noack_take(settings.batch_size, within=settings.batch_wait_s):  # type: ignore[attr-defined]
                 for event in events:
                     progress["analyse"].taken(event.message.tp, event.message.offset)
-                batch = _read_batch(events)
+                batch = RawBatch.read([event.message for event in events])
                 found = asyncio.ensure_future(model.mentions(batch.prepared.model_texts()))
                 after = finishing[-1] if finishing else None
-                finishing.append(asyncio.create_task(_finish(stream, batch, found, after)))
+                finishing.append(asyncio.create_task(_finish(stream, events, batch, found, after)))
                 finishing[-1].add_done_callback(functools.partial(finished, events))
                 while len(finishing) >= IN_FLIGHT_BATCHES or (finishing and finishing[0].done()):
                     await finishing.popleft()
@@ -257,18 +243,9 @@ def create_app(settings: EnrichSettings, model: ModelProcess | None = None) -> f
         log.error(f"{why}; the worker stops", exc_info=exc)
         await app.crash(exc)
 
-    def _read_batch(events: list[faust.EventT]) -> RawBatch:
-        parsed: list[tuple[faust.EventT, RawArticle]] = []
-        unreadable: list[tuple[faust.EventT, ValidationError]] = []
-        for event in events:
-            try:
-                parsed.append((event, RawArticle.model_validate_json(event.value)))
-            except ValidationError as exc:
-                unreadable.append((event, exc))
-        return RawBatch(events, parsed, unreadable, prepare([a for _, a in parsed]), time.perf_counter())
-
     async def _finish(
         stream: faust.StreamT[bytes],
+        events: list[faust.EventT],
         batch: RawBatch,
         found: asyncio.Future[list[Found]],
         after: asyncio.Task[None] | None,
@@ -277,24 +254,8 @@ def create_app(settings: EnrichSettings, model: ModelProcess | None = None) -> f
         try:
             if after is not None:
                 await after
-            results = finish(
-                batch.prepared, await found, datetime.now(UTC), words_per_minute=settings.words_per_minute
-            )
-            for event, error in batch.unreadable:
-                await to_dlq(event, "parse", error)
-            for (event, article), result in zip(batch.parsed, results, strict=True):
-                if isinstance(result, Exception):
-                    await to_dlq(event, "analyse", result)
-                    continue
-                key, value = article.id.encode(), result.model_dump_json().encode()
-                try:
-                    ANALYSED.check_fits(key, value)
-                except RecordTooLarge as exc:
-                    await to_dlq(event, "analyse", exc)
-                    continue
-                await analysed_topic.send(key=key, value=value)
-                metrics.analysed.inc()
-            for event in batch.events:
+            metrics.analysed.inc(await analyser.finish(batch, await found, datetime.now(UTC)))
+            for event in events:
                 await stream.ack(event)
             metrics.batch_seconds.observe(time.perf_counter() - batch.read_at)
         except asyncio.CancelledError:
@@ -308,47 +269,20 @@ def create_app(settings: EnrichSettings, model: ModelProcess | None = None) -> f
         state["agents_running"] += 1
         async for event in stream.events():
             progress["link"].taken(event.message.tp, event.message.offset)
-            await _guarded(event, "link", publish(event))
+            updates = await linking.link(event.message, datetime.now(UTC))
+            if updates is not None:
+                metrics.linked.inc()
+                metrics.link_updates.inc(updates)
+            metrics.recent.set(len(linking.state))
             progress["link"].committed(event.message.tp, event.message.offset + 1)
-
-    async def publish(event: faust.EventT) -> None:
-        ensure_state()
-        analysed = AnalysedArticle.model_validate_json(event.value)
-        outcome: LinkOutcome = link(analysed, recent, settings.links, datetime.now(UTC))
-        key, value = outcome.enriched.article.id.encode(), outcome.enriched.model_dump_json().encode()
-        ENRICHED.check_fits(key, value)  # before anything is kept: a dead letter leaves no trace
-        updates = [(u.article_id.encode(), u.model_dump_json().encode()) for u in outcome.updates]
-        for update_key, update_value in updates:
-            LINKS.check_fits(update_key, update_value)
-        persist(outcome.stored, outcome.dropped)
-        await enriched_topic.send(key=key, value=value)
-        for update_key, update_value in updates:
-            await links_topic.send(key=update_key, value=update_value)
-        metrics.linked.inc()
-        metrics.link_updates.inc(len(outcome.updates))
 
     @app.agent(engagement_topic, name="count-engagement")
     async def count_engagement(stream: faust.StreamT[bytes]) -> None:
         state["agents_running"] += 1
         async for event in stream.events():
             progress["count-engagement"].taken(event.message.tp, event.message.offset)
-            await _guarded(event, "engagement", count(event))
+            await linking.count(event.message)
             progress["count-engagement"].committed(event.message.tp, event.message.offset + 1)
-
-    async def count(event: faust.EventT) -> None:
-        ensure_state()
-        changed = apply_engagement(EngagementEvent.model_validate_json(event.value), recent)
-        if changed is not None:
-            persist([changed], [])
-
-    async def _guarded(event: faust.EventT, step: str, work: Awaitable[None]) -> None:
-        try:
-            await work
-        except (KafkaError, Transient):
-            raise  # the agent restarts and the unacknowledged event comes again
-        except Exception as exc:  # permanent for this message: dead-letter it; the stream goes on
-            state["rebuild"] = True  # the step may have stopped half way through the lookups
-            await to_dlq(event, step, exc)
 
     @app.page("/healthz")
     async def healthz(web: Any, request: Any) -> Any:
