@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import ValidationError
 
 from schemas.article import RawArticle
 from services.common.topics import RAW
@@ -40,7 +41,10 @@ def client(kafka_bootstrap: str) -> Iterator[TestClient]:
 
 def _carries(value: bytes, hostile: bytes) -> bool:
     """Whether a record holds the refused feed: its bytes as the original, its headline, its entity."""
-    article = RawArticle.model_validate_json(value)
+    try:
+        article = RawArticle.model_validate_json(value)
+    except ValidationError:  # other tests put records beyond the contract on the topic on purpose
+        return hostile in value or EXPANDED in value.decode("utf-8", "replace")
     original = article.original
     sent = b""
     if original is not None:
