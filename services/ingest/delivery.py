@@ -38,6 +38,15 @@ class Publisher(Protocol):
         ...
 
 
+def accepted(article: RawArticle) -> dict[str, Any]:
+    """What an answer says of an accepted article: its id and what ingest repaired in it."""
+    return {
+        "id": article.id,
+        "revision": article.revision,
+        "ingest_warnings": [w.model_dump() for w in article.ingest_warnings],
+    }
+
+
 @dataclass
 class Items:
     """One answer per item of a request, in order, and the records their acceptance waits on.
@@ -62,16 +71,7 @@ class Items:
         """Accepted if Kafka acknowledges `record`; `shown` adds to what the answer says of it."""
         self._pending.append((len(self.answers), record))
         self.articles.append(article)
-        self.answers.append(
-            {
-                self.where: at,
-                "status": "accepted",
-                **shown,
-                "id": article.id,
-                "revision": article.revision,
-                "ingest_warnings": [w.model_dump() for w in article.ingest_warnings],
-            }
-        )
+        self.answers.append({self.where: at, "status": "accepted", **shown, **accepted(article)})
 
     def withdraw(self, at: int, article_id: str, record: Record) -> None:
         self._notices.append(record)

@@ -19,7 +19,7 @@ from services.common.errors import FormatError
 from services.common.topics import ENGAGEMENT
 from services.ingest import problems
 from services.ingest.auth import HEADER, authenticate
-from services.ingest.delivery import Delivery, Items
+from services.ingest.delivery import Delivery, Items, accepted
 from services.ingest.formats.items import Skipped, Withdrawal
 from services.ingest.formats.registry import parse_raw, supported_types
 from services.ingest.intake import to_raw_article, withdrawal_notice
@@ -28,7 +28,6 @@ from services.ingest.rate_limit import RateLimiter
 from services.ingest.settings import IngestSettings
 from services.ingest.submissions import (
     ENGAGEMENT_COUNTS,
-    accepted,
     article_record,
     engagement_records,
     format_problem,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from pydantic import TypeAdapter, ValidationError
 
@@ -84,15 +84,6 @@ def notice_record(notice: ControlNotice) -> Record:
         value=notice.model_dump_json().encode(),
         headers=(("schema_version", str(notice.schema_version).encode()), ("action", notice.action.encode())),
     )
-
-
-def accepted(article: RawArticle) -> dict[str, Any]:
-    """What an answer says of an accepted article: its id and what ingest repaired in it."""
-    return {
-        "id": article.id,
-        "revision": article.revision,
-        "ingest_warnings": [w.model_dump() for w in article.ingest_warnings],
-    }
 
 
 def engagement_records(data: bytes, received_at: datetime) -> list[Record]:
